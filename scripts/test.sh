@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Quick start, command 2: the whole test suite against a real Kafka and Elasticsearch.
+# Installs what is missing, brings the local stack up, runs lint and tests, and brings
+# the stack down again if this script started it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+bin=.venv/bin
+
+was_running=0
+"$bin/socialcare" stack status >/dev/null 2>&1 && was_running=1
+stop_stack() {
+  if [ "$was_running" = 0 ]; then "$bin/socialcare" stack down || true; fi
+}
+trap stop_stack EXIT
+
+start=$(date +%s)
+"$bin/socialcare" stack up
+echo "[test] stack ready after $(( $(date +%s) - start )) s"
+
+"$bin/ruff" check .
+"$bin/ruff" format --check .
+"$bin/python" -m pytest "$@"

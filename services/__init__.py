@@ -1,0 +1,1 @@
+"""The pipeline's services; each imports the shared ``socialcare`` package."""

@@ -1,0 +1,145 @@
+"""Elasticsearch client set-up and the versioned events index behind its alias.
+
+Agents search the alias (``social-events``); it points at ``social-events-v<N>``.
+A mapping change bumps ``INDEX_VERSION``: the new index is created from the new
+template and filled by a reindex while the alias keeps serving the old one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, Elasticsearch
+from elasticsearch.exceptions import BadRequestError
+
+from socialcare.logging import get_logger
+from socialcare.settings import Settings
+
+log = get_logger(__name__)
+
+INDEX_VERSION = 1
+
+_KEYWORD = {"type": "keyword"}
+_DATE = {"type": "date"}
+
+
+def _client_options(settings: Settings) -> dict[str, Any]:
+    options: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 3}
+    if settings.elasticsearch_api_key:
+        options["api_key"] = settings.elasticsearch_api_key
+    return options
+
+
+def client(settings: Settings) -> Elasticsearch:
+    return Elasticsearch(settings.elasticsearch_url, **_client_options(settings))
+
+
+def async_client(settings: Settings) -> AsyncElasticsearch:
+    return AsyncElasticsearch(settings.elasticsearch_url, **_client_options(settings))
+
+
+def index_name(settings: Settings, version: int = INDEX_VERSION) -> str:
+    return f"{settings.index_alias}-v{version}"
+
+
+def event_mappings(embedding_dims: int) -> dict[str, Any]:
+    """Explicit mappings of one event document (the RoutedEvent model, flattened).
+
+    ``dynamic: strict`` makes a document with an unknown field fail loudly, so a
+    schema change without a mapping change is caught at indexing, not at search.
+    """
+    score_map = {"type": "object", "dynamic": True}
+    return {
+        "dynamic": "strict",
+        "properties": {
+            "event_id": _KEYWORD,
+            "schema_version": {"type": "short"},
+            "platform": _KEYWORD,
+            "kind": _KEYWORD,
+            "direction": _KEYWORD,
+            "brand_account_id": _KEYWORD,
+            "platform_message_id": _KEYWORD,
+            "conversation_id": _KEYWORD,
+            "parent_id": _KEYWORD,
+            "author": {
+                "properties": {
+                    "id": _KEYWORD,
+                    "handle": _KEYWORD,
+                    "display_name": {"type": "text", "fields": {"raw": _KEYWORD}},
+                    "follower_count": {"type": "long"},
+                }
+            },
+            "text": {"type": "text", "analyzer": "standard"},
+            "attachments": {
+                "properties": {"type": _KEYWORD, "url": {"type": "keyword", "index": False}}
+            },
+            "created_at": _DATE,
+            "received_at": _DATE,
+            "indexed_at": _DATE,
+            "classification": {
+                "properties": {
+                    "intent": _KEYWORD,
+                    "intent_scores": score_map,
+                    "sentiment": _KEYWORD,
+                    "sentiment_scores": score_map,
+                    "language": _KEYWORD,
+                    "language_confidence": {"type": "float"},
+                    "model_version": _KEYWORD,
+                    "embedding": {
+                        "type": "dense_vector",
+                        "dims": embedding_dims,
+                        "index": True,
+                        "similarity": "cosine",
+                    },
+                }
+            },
+            "routing": {
+                "properties": {
+                    "queue": _KEYWORD,
+                    "language_queue": _KEYWORD,
+                    "skill": _KEYWORD,
+                    "priority": _KEYWORD,
+                    "first_response_due_at": _DATE,
+                    "needs_translation": {"type": "boolean"},
+                    "rule": _KEYWORD,
+                    "routed_at": _DATE,
+                }
+            },
+        },
+    }
+
+
+def index_template(settings: Settings) -> dict[str, Any]:
+    return {
+        "index_patterns": [f"{settings.index_alias}-v*"],
+        "priority": 100,
+        "version": INDEX_VERSION,
+        "template": {
+            "settings": {
+                "number_of_shards": settings.index_shards,
+                "number_of_replicas": settings.index_replicas,
+                "refresh_interval": "1s",
+            },
+            "mappings": event_mappings(settings.embedding_dims),
+        },
+        "_meta": {"description": "Social care events, one document per event_id."},
+    }
+
+
+def ensure_index(es: Elasticsearch, settings: Settings) -> bool:
+    """Install the template and create the current index behind the alias.
+
+    Returns True when the index was created now, False when it was already there.
+    """
+    es.indices.put_index_template(name=settings.index_alias, **index_template(settings))
+    name = index_name(settings)
+    if es.indices.exists(index=name):
+        return False
+    try:
+        es.indices.create(index=name, aliases={settings.index_alias: {"is_write_index": True}})
+    except BadRequestError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
+        return False
+    log.info("elasticsearch.index_created", index=name, alias=settings.index_alias)
+    return True

@@ -1,0 +1,238 @@
+"""The event schema of DESIGN.md, version 1: the one source of truth.
+
+Every Kafka message of the pipeline is one of these models serialized as UTF-8 JSON.
+The JSON Schemas in ``docs/schemas/`` are generated from them (``socialcare schema
+export``); downstream tools read those, the services import these.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+SCHEMA_VERSION = 1
+
+# Platforms with a native adapter; the generic API accepts any other source name
+# that matches PLATFORM_PATTERN.
+KNOWN_PLATFORMS = (
+    "twitter",
+    "facebook",
+    "messenger",
+    "instagram",
+    "whatsapp",
+    "viber",
+    "telegram",
+)
+PLATFORM_PATTERN = r"^[a-z][a-z0-9_-]{1,31}$"
+LANGUAGE_PATTERN = r"^[a-z]{2}$"
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+"""A timezone-aware timestamp, normalized to UTC; naive timestamps are rejected."""
+
+Score = Annotated[float, Field(ge=0.0, le=1.0)]
+Id = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class Kind(StrEnum):
+    dm = "dm"
+    comment = "comment"
+    mention = "mention"
+    reply = "reply"
+    listening = "listening"
+
+
+class Direction(StrEnum):
+    inbound = "inbound"
+    outbound = "outbound"
+
+
+class Intent(StrEnum):
+    defect = "defect"
+    order_issue = "order_issue"
+    shipping = "shipping"
+    praise = "praise"
+    other = "other"
+
+
+class Sentiment(StrEnum):
+    negative = "negative"
+    neutral = "neutral"
+    positive = "positive"
+
+
+class Priority(StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
+class _Model(BaseModel):
+    # extra="forbid": a typo in a producer's field name is an error at the producer,
+    # not a silently dropped field at every consumer.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_serialization_defaults_required=True,
+    )
+
+
+class Author(_Model):
+    id: Id
+    handle: str | None = None
+    display_name: str | None = None
+    follower_count: int | None = Field(None, ge=0)
+
+
+class Attachment(_Model):
+    type: str = Field(min_length=1, description="image, video, audio, file, sticker, location…")
+    url: str | None = Field(None, description="Where the platform serves it, when it says.")
+
+
+class Classification(_Model):
+    intent: Intent
+    intent_scores: dict[Intent, Score]
+    sentiment: Sentiment
+    sentiment_scores: dict[Sentiment, Score]
+    language: str = Field(pattern=LANGUAGE_PATTERN, description="ISO 639-1 code of the text.")
+    language_confidence: Score
+    model_version: str
+    embedding: list[float] | None = Field(
+        None, description="Sentence embedding of the text, for similar-message search."
+    )
+
+
+class Routing(_Model):
+    queue: str = Field(description="Topic of the queue: support.queue.<language>.<skill>.")
+    language_queue: str = Field(pattern=LANGUAGE_PATTERN)
+    skill: str
+    priority: Priority = Field(description="P1 is the most urgent.")
+    first_response_due_at: UtcDatetime | None = Field(
+        None, description="When the first answer is due; null for outbound messages."
+    )
+    needs_translation: bool = False
+    rule: str = Field(description="Name of the routing rule that decided.")
+    routed_at: UtcDatetime
+
+
+class Event(_Model):
+    """A platform message as ingest publishes it to ``social.events.raw``."""
+
+    event_id: Id = Field(
+        description="<platform>:<platform_message_id>; the same message always has the same id."
+    )
+    schema_version: Literal[1] = SCHEMA_VERSION
+    platform: str = Field(pattern=PLATFORM_PATTERN)
+    kind: Kind
+    direction: Direction = Direction.inbound
+    brand_account_id: Id
+    platform_message_id: Id
+    conversation_id: Id = Field(description="Kafka message key: one conversation, one partition.")
+    parent_id: Id | None = None
+    author: Author
+    text: str = Field("", max_length=65536, description="Empty when there are only attachments.")
+    attachments: list[Attachment] = Field(default_factory=list)
+    created_at: UtcDatetime = Field(description="When the platform says it was written.")
+    received_at: UtcDatetime = Field(description="When ingest received it.")
+    classification: Classification | None = None
+    routing: Routing | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_event_id(cls, data: object) -> object:
+        if isinstance(data, dict) and "event_id" not in data:
+            platform, message_id = data.get("platform"), data.get("platform_message_id")
+            if isinstance(platform, str) and isinstance(message_id, str):
+                return {**data, "event_id": event_id_for(platform, message_id)}
+        return data
+
+    @model_validator(mode="after")
+    def _check_event_id(self) -> Self:
+        expected = event_id_for(self.platform, self.platform_message_id)
+        if self.event_id != expected:
+            raise ValueError(f"event_id must be {expected!r}, got {self.event_id!r}")
+        return self
+
+    @property
+    def key(self) -> bytes:
+        """The Kafka message key."""
+        return self.conversation_id.encode()
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class ClassifiedEvent(Event):
+    """An event with the classifier's verdict, on ``social.events.classified``."""
+
+    classification: Classification
+
+
+class RoutedEvent(ClassifiedEvent):
+    """An event with its queue and deadline, on ``social.events.routed`` and the queues."""
+
+    routing: Routing
+
+
+class DeadLetter(_Model):
+    """A record a consumer could not process, on ``social.events.dlq``.
+
+    The original bytes are kept whole so the record can be replayed after a fix.
+    """
+
+    service: str = Field(description="The consumer that gave up on the record.")
+    source_topic: str
+    partition: int | None = None
+    offset: int | None = None
+    key_b64: str | None = Field(None, description="Original message key, base64.")
+    value_b64: str = Field(description="Original message value, base64.")
+    error_type: str
+    error: str = Field(description="Why it was rejected, for a person to read.")
+    failed_at: UtcDatetime
+
+    @classmethod
+    def for_record(
+        cls,
+        *,
+        service: str,
+        source_topic: str,
+        value: bytes,
+        error: BaseException,
+        key: bytes | None = None,
+        partition: int | None = None,
+        offset: int | None = None,
+    ) -> DeadLetter:
+        return cls(
+            service=service,
+            source_topic=source_topic,
+            partition=partition,
+            offset=offset,
+            key_b64=base64.b64encode(key).decode() if key is not None else None,
+            value_b64=base64.b64encode(value).decode(),
+            error_type=type(error).__name__,
+            error=str(error)[:4000],
+            failed_at=datetime.now(UTC),
+        )
+
+    def original_value(self) -> bytes:
+        return base64.b64decode(self.value_b64)
+
+
+def event_id_for(platform: str, platform_message_id: str) -> str:
+    return f"{platform}:{platform_message_id}"

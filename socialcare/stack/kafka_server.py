@@ -1,0 +1,180 @@
+"""A single-node KRaft Kafka broker from Maven Central jars, run without Docker."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaConfigurationError, KafkaError
+
+from socialcare.settings import Settings
+from socialcare.stack import maven
+from socialcare.stack.errors import StackError
+from socialcare.stack.java import java_bin
+from socialcare.stack.process import ManagedProcess
+from socialcare.stack.versions import KAFKA_SCALA, KAFKA_VERSION, LOG4J_VERSION
+
+_LOG4J2 = """\
+status = warn
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+
+class KafkaServer:
+    name = "kafka"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.host, self.port = settings.kafka_address
+        self.controller_port = self.port + 1
+        root = settings.stack_dir.resolve()
+        self.lib = root / "downloads" / f"kafka_{KAFKA_SCALA}-{KAFKA_VERSION}" / "lib"
+        self.home = root / "kafka"
+        self.data = self.home / "data"
+        self.config = self.home / "server.properties"
+        self.process = ManagedProcess(
+            name="Kafka",
+            pid_file=self.home / "kafka.pid",
+            log_file=self.home / "logs" / "kafka.log",
+            marker=str(self.config),
+        )
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def install(self, say: Callable[[str], None]) -> None:
+        done = self.lib / ".complete"
+        if done.exists():
+            return
+        say(f"downloading Kafka {KAFKA_VERSION} jars from Maven Central into {self.lib}")
+        maven.copy_dependencies(
+            [
+                ("org.apache.kafka", f"kafka_{KAFKA_SCALA}", KAFKA_VERSION),
+                ("org.apache.logging.log4j", "log4j-api", LOG4J_VERSION),
+                ("org.apache.logging.log4j", "log4j-core", LOG4J_VERSION),
+                ("org.apache.logging.log4j", "log4j-slf4j-impl", LOG4J_VERSION),
+            ],
+            self.lib,
+        )
+        done.touch()
+
+    def _write_config(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "log4j2.properties").write_text(_LOG4J2)
+        self.config.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.bootstrap.servers={self.host}:{self.controller_port}",
+                    f"listeners=PLAINTEXT://{self.host}:{self.port},"
+                    f"CONTROLLER://{self.host}:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://{self.host}:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    f"log.dirs={self.data}",
+                    "num.partitions=3",
+                    "offsets.topic.replication.factor=1",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    # Topics are created explicitly (stack up, faust) with their partitions;
+                    # an auto-created topic would silently get the wrong count.
+                    "auto.create.topics.enable=false",
+                    # Single-member groups in tests and demos should start at once.
+                    "group.initial.rebalance.delay.ms=0",
+                    "",
+                ]
+            )
+        )
+
+    def _format(self) -> None:
+        if (self.data / "meta.properties").exists():
+            return
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        result = subprocess.run(
+            [
+                str(java_bin()),
+                "-cp",
+                f"{self.lib}/*",
+                f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                cluster_id,
+                "-c",
+                str(self.config),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StackError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
+
+    def start_process(self, say: Callable[[str], None]) -> None:
+        self._write_config()
+        self._format()
+        heap = self.settings.stack_kafka_heap
+        self.process.start(
+            [
+                str(java_bin()),
+                f"-Xms{heap}",
+                f"-Xmx{heap}",
+                "-XX:+UseG1GC",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+                "-cp",
+                f"{self.lib}/*",
+                "kafka.Kafka",
+                str(self.config),
+            ],
+            cwd=self.home,
+            env=dict(os.environ),
+        )
+        say(f"starting Kafka {KAFKA_VERSION} on {self.address} (log: {self.process.log_file})")
+
+    def wait_ready(self) -> float:
+        return self.process.wait_ready(self.is_ready, self.settings.stack_start_timeout)
+
+    def is_ready(self) -> bool:
+        # A plain connect first: kafka-python logs every refused connection as an error.
+        try:
+            socket.create_connection((self.host, self.port), timeout=2).close()
+        except OSError:
+            return False
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=[self.address],
+                request_timeout_ms=3000,
+            )
+        except KafkaConfigurationError:
+            raise
+        except KafkaError:
+            return False
+        try:
+            return bool(admin.describe_cluster().get("brokers"))
+        except KafkaError:
+            return False
+        finally:
+            admin.close()
+
+    def log_paths(self) -> list[Path]:
+        return [self.process.log_file]

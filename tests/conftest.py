@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from socialcare.settings import Settings
+from socialcare.stack import LocalStack
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings) -> Iterator[LocalStack]:
+    """The real local Kafka + Elasticsearch, started once per test session.
+
+    Uses the same code as `socialcare stack up`; stops the stack afterwards only if
+    this session started it (scripts/test.sh brings it up and down itself).
+    """
+    local = LocalStack(settings)
+    started = local.up()
+    yield local
+    if started and not os.environ.get("SOCIALCARE_KEEP_STACK"):
+        local.down()
+
+
+def event_data(n: int = 1, **overrides: Any) -> dict[str, Any]:
+    """A valid raw event as JSON-ready data; ``n`` varies ids and text."""
+    data: dict[str, Any] = {
+        "platform": "twitter",
+        "platform_message_id": f"17900000000000{n:05d}",
+        "kind": "mention",
+        "direction": "inbound",
+        "brand_account_id": "brand-1",
+        "conversation_id": f"twitter:conv-{n % 3}",
+        "author": {"id": f"u{n}", "handle": f"user{n}", "follower_count": 10 * n},
+        "text": f"My order {n} never arrived 📦",
+        "attachments": [],
+        "created_at": datetime(2026, 11, 23, 9, 0, tzinfo=UTC).isoformat(),
+        "received_at": datetime(2026, 11, 23, 9, 0, 2, tzinfo=UTC).isoformat(),
+    }
+    data.update(overrides)
+    return data

@@ -1,0 +1,38 @@
+import pytest
+from typer.testing import CliRunner
+
+from services.cli import app
+
+runner = CliRunner()
+
+COMMANDS = [
+    (["--help"], "stack"),
+    (["stack", "--help"], "without Docker"),
+    (["stack", "up", "--help"], "no-op"),
+    (["stack", "down", "--help"], "Stop both servers"),
+    (["stack", "status", "--help"], "readiness"),
+    (["schema", "export", "--help"], "JSON Schema"),
+    (["ingest", "serve", "--help"], "SOCIALCARE_INGEST_PORT"),
+    (["classify", "worker", "--help"], "classification worker"),
+    (["route", "worker", "--help"], "routing worker"),
+    (["search", "serve", "--help"], "search API"),
+    (["search", "index-worker", "--help"], "bulk-indexes"),
+    (["demo", "--help"], "sample"),
+]
+
+
+@pytest.mark.parametrize("args,expected", COMMANDS, ids=[" ".join(c[0]) for c in COMMANDS])
+def test_every_command_has_help(args, expected):
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert expected in result.output
+
+
+@pytest.mark.parametrize(
+    "args,issue",
+    [(["ingest", "serve"], 4), (["classify", "worker"], 3), (["route", "worker"], 5)],
+)
+def test_roles_not_built_yet_say_so_and_fail(args, issue):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert f"issue #{issue}" in result.output

@@ -1,0 +1,28 @@
+import pytest
+
+from socialcare.schema import RoutedEvent
+from socialcare.topics import DLQ, PIPELINE_TOPICS, RAW, queue_topic
+
+
+def test_pipeline_topic_names_follow_the_design():
+    assert [t.name for t in PIPELINE_TOPICS] == [
+        "social.events.raw",
+        "social.events.classified",
+        "social.events.routed",
+        "social.events.dlq",
+    ]
+    assert all(t.partitions >= 1 for t in PIPELINE_TOPICS)
+    assert RAW.partitions > 1  # conversations spread over partitions, one each
+    assert int(DLQ.config["retention.ms"]) > int(RAW.config["retention.ms"])
+
+
+def test_queue_topics_carry_routed_events():
+    spec = queue_topic("de", "tech_support")
+    assert spec.name == "support.queue.de.tech_support"
+    assert spec.model is RoutedEvent
+
+
+@pytest.mark.parametrize("language,skill", [("DE", "orders"), ("de", "tech support"), ("", "x")])
+def test_queue_topic_rejects_names_kafka_tools_would_mangle(language, skill):
+    with pytest.raises(ValueError, match="invalid queue name part"):
+        queue_topic(language, skill)
