@@ -4,7 +4,7 @@ import typer.main
 import yaml
 
 from services.cli import app
-from socialcare.settings import Settings
+from services.ingest.settings import IngestSettings
 from socialcare.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
 from tests.conftest import REPO
 
@@ -62,7 +62,7 @@ def test_services_wait_for_healthy_servers_and_provisioning():
 
 
 def test_every_socialcare_variable_in_compose_is_a_real_setting():
-    known = {f"SOCIALCARE_{name.upper()}" for name in Settings.model_fields} | _cli_envvars()
+    known = {f"SOCIALCARE_{n.upper()}" for n in IngestSettings.model_fields} | _cli_envvars()
     used = {
         key
         for svc in SERVICES.values()

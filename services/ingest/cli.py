@@ -1,8 +1,10 @@
-"""``socialcare ingest``: the webhook front door."""
+"""``socialcare ingest``: the webhook front door, and replays of event files."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
-
-from services._pending import pending
 
 app = typer.Typer(
     help="Receive platform webhooks (Meta, X, Viber, Telegram, generic), verify their "
@@ -17,5 +19,39 @@ def serve(
     host: str = typer.Option("0.0.0.0", envvar="SOCIALCARE_INGEST_HOST", help="Bind address."),
     port: int = typer.Option(8000, envvar="SOCIALCARE_INGEST_PORT", help="HTTP port."),
 ) -> None:
-    """Serve the webhook endpoints; answers 2xx only once Kafka has the event."""
-    pending(4, "ingest serve")
+    """Serve the webhook endpoints; answers 2xx only once Kafka has the event.
+
+    Endpoints: POST /webhooks/{meta,x,viber,telegram}, GET /webhooks/meta and
+    /webhooks/x (subscription checks), POST /v1/events (API key), /healthz, /readyz,
+    /metrics, and the OpenAPI docs at /docs.
+    """
+    import uvicorn
+
+    from services.ingest.app import create_app
+
+    # log_config=None keeps uvicorn on the process's structured logging.
+    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command()
+def replay(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL, one event a line."),
+    url: str = typer.Option(
+        "http://127.0.0.1:8000", envvar="SOCIALCARE_INGEST_URL", help="Ingest base URL."
+    ),
+    api_key: str | None = typer.Option(
+        None, envvar="SOCIALCARE_API_KEY", help="Key for POST /v1/events."
+    ),
+    kafka: bool = typer.Option(
+        False, "--kafka", help="Publish straight to social.events.raw instead of over HTTP."
+    ),
+    batch_size: int = typer.Option(100, min=1, max=1000, help="Events per request."),
+) -> None:
+    """Post (or publish) a file of events in the shared schema, with a progress bar.
+
+    For backfills and demos. Events are validated first; an invalid line stops the
+    replay before anything is sent, naming the line.
+    """
+    from services.ingest.replay import replay_file
+
+    replay_file(file, url=url, api_key=api_key, to_kafka=kafka, batch_size=batch_size)

@@ -1,0 +1,9 @@
+"""Platform adapters: pure functions from (headers, raw body) to normalized events.
+
+Each module exposes ``parse(headers, body, context) -> Parsed``; the HTTP layer
+only verifies signatures, calls the adapter and publishes what it returns.
+"""
+
+from services.ingest.adapters.base import BadPayload, Context, Parsed
+
+__all__ = ["BadPayload", "Context", "Parsed"]

@@ -1,0 +1,161 @@
+"""Publishing accepted events to Kafka, and remembering what was published.
+
+The producer is created on first use, not at import or start-up, so ingest starts
+(and answers /healthz) while Kafka is still coming up; /readyz tells the difference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+
+import anyio.to_thread
+from cachetools import TTLCache
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from kafka.producer.future import FutureRecordMetadata
+
+from socialcare import kafka
+from socialcare.metrics import STAGE_SECONDS
+from socialcare.schema import Event
+from socialcare.settings import Settings
+from socialcare.topics import RAW
+
+
+class PublishError(RuntimeError):
+    """Kafka did not acknowledge every event in time; the caller must retry."""
+
+
+class EventPublisher:
+    def __init__(self, settings: Settings, timeout: float, topic: str = RAW.name) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        self.topic = topic
+        self._producer: KafkaProducer | None = None
+        self._lock = threading.Lock()
+
+    def _get_producer(self) -> KafkaProducer:
+        with self._lock:
+            if self._producer is None:
+                timeout_ms = int(self.timeout * 1000)
+                self._producer = kafka.producer(
+                    self.settings,
+                    # Bound every wait by the request's own budget: a request must
+                    # get its 503 while the platform is still waiting for an answer.
+                    max_block_ms=timeout_ms,
+                    request_timeout_ms=timeout_ms,
+                    delivery_timeout_ms=timeout_ms + 5_000,
+                    bootstrap_timeout_ms=timeout_ms,
+                )
+            return self._producer
+
+    def _send(self, events: list[Event]) -> list[FutureRecordMetadata]:
+        # send() only blocks (up to max_block_ms) while metadata is unknown or the
+        # buffer is full; that is why callers run it off the event loop.
+        producer = self._get_producer()
+        return [producer.send(self.topic, key=e.key, value=e.to_bytes()) for e in events]
+
+    def publish(self, events: list[Event]) -> None:
+        """Send every event and return only once Kafka acknowledged all of them."""
+        started = time.perf_counter()
+        try:
+            for future in self._send(events):
+                future.get(timeout=max(0.0, started + self.timeout - time.perf_counter()))
+        except KafkaError as exc:
+            raise PublishError(f"Kafka did not acknowledge the events: {exc}") from exc
+        finally:
+            STAGE_SECONDS.labels("ingest", "publish").observe(time.perf_counter() - started)
+
+    async def publish_async(self, events: list[Event]) -> None:
+        """Like publish(), but waits for the acks without holding a thread: a request
+        waiting on Kafka costs a callback, not one of the server's worker threads."""
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        try:
+            sent = await anyio.to_thread.run_sync(self._send, events)
+            acks = [_acked(loop, future) for future in sent]
+            remaining = max(0.0, started + self.timeout - time.perf_counter())
+            await asyncio.wait_for(asyncio.gather(*acks), timeout=remaining)
+        except (KafkaError, TimeoutError) as exc:
+            raise PublishError(f"Kafka did not acknowledge the events: {exc!r}") from exc
+        finally:
+            STAGE_SECONDS.labels("ingest", "publish").observe(time.perf_counter() - started)
+
+    def is_ready(self) -> bool:
+        # A plain connect first, so a probe against a stopped broker answers at once
+        # instead of waiting out the producer's bootstrap timeout.
+        if not any(
+            _reachable(server) for server in self.settings.kafka_bootstrap_servers.split(",")
+        ):
+            return False
+        try:
+            producer = self._get_producer()
+            return producer.partitions_for(self.topic) is not None
+        except KafkaError:
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._producer is not None:
+                self._producer.close(timeout=self.timeout)
+                self._producer = None
+
+
+def _reachable(server: str) -> bool:
+    host, _, port = server.strip().rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _acked(loop: asyncio.AbstractEventLoop, future: FutureRecordMetadata) -> asyncio.Future:
+    """An asyncio future resolved, on the loop, by the producer's I/O thread."""
+    acked: asyncio.Future = loop.create_future()
+
+    def done(_: object) -> None:
+        if not acked.done():
+            acked.set_result(None)
+
+    def failed(exc: BaseException) -> None:
+        if not acked.done():
+            acked.set_exception(exc)
+
+    future.add_callback(lambda meta: loop.call_soon_threadsafe(done, meta))
+    future.add_errback(lambda exc: loop.call_soon_threadsafe(failed, exc))
+    return acked
+
+
+class RecentIds:
+    """Event ids published within the dedup window: platform retries stop at the edge.
+
+    Only ids Kafka acknowledged are remembered, so a failed publish is retried in
+    full. Bounded in size; downstream is idempotent anyway, so forgetting is safe.
+    """
+
+    def __init__(self, window_seconds: float, max_entries: int) -> None:
+        self.enabled = window_seconds > 0
+        self._seen: TTLCache[str, bool] = TTLCache(max_entries, ttl=max(window_seconds, 1e-9))
+        self._lock = threading.Lock()
+
+    def split(self, events: list[Event]) -> tuple[list[Event], list[Event]]:
+        """(new, duplicate) events; duplicates inside one request count once."""
+        fresh: dict[str, Event] = {}
+        duplicates: list[Event] = []
+        with self._lock:
+            for event in events:
+                if (self.enabled and event.event_id in self._seen) or event.event_id in fresh:
+                    duplicates.append(event)
+                else:
+                    fresh[event.event_id] = event
+        return list(fresh.values()), duplicates
+
+    def remember(self, events: list[Event]) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            for event in events:
+                self._seen[event.event_id] = True

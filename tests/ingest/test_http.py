@@ -1,0 +1,246 @@
+"""The ingest endpoints with the real local Kafka: what is accepted is on the topic."""
+
+import hashlib
+import hmac
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from kafka import KafkaConsumer, TopicPartition
+
+from services.ingest.app import create_app
+from services.ingest.settings import IngestSettings
+from services.ingest.signatures import x_signature
+from socialcare.schema import Event
+from socialcare.topics import RAW
+
+pytestmark = pytest.mark.integration
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
+SECRETS = {
+    "meta_app_secret": "meta-secret",
+    "meta_verify_token": "verify-me",
+    "x_consumer_secret": "x-secret",
+    "viber_auth_token": "viber-token",
+    "telegram_secret_token": "tg-secret",
+    "ingest_api_keys": ["key-1"],
+}
+
+
+@pytest.fixture
+def ingest_settings(stack, settings) -> IngestSettings:
+    return IngestSettings(**{**settings.model_dump(), **SECRETS})
+
+
+@pytest.fixture
+def client(ingest_settings):
+    with TestClient(create_app(ingest_settings)) as test_client:
+        yield test_client
+
+
+class RawTopic:
+    """Reads what was appended to social.events.raw since it was created."""
+
+    def __init__(self, settings):
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+        )
+        self.partitions = [
+            TopicPartition(RAW.name, p) for p in self.consumer.partitions_for_topic(RAW.name)
+        ]
+        self.start = self.consumer.end_offsets(self.partitions)
+
+    def appended(self, expect: int, timeout: float = 15.0):
+        self.consumer.assign(self.partitions)
+        for tp, offset in self.start.items():
+            self.consumer.seek(tp, offset)
+        records, deadline = [], time.monotonic() + timeout
+        while len(records) < expect and time.monotonic() < deadline:
+            for batch in self.consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+        # Anything beyond what was expected would be a duplicate or a stray publish.
+        for batch in self.consumer.poll(timeout_ms=1000).values():
+            records.extend(batch)
+        return records
+
+    def count_since_start(self) -> int:
+        end = self.consumer.end_offsets(self.partitions)
+        return sum(end[tp] - self.start[tp] for tp in self.partitions)
+
+    def close(self):
+        self.consumer.close()
+
+
+@pytest.fixture
+def raw(ingest_settings):
+    topic = RawTopic(ingest_settings)
+    yield topic
+    topic.close()
+
+
+def meta_post(client, body: bytes, secret="meta-secret", **headers):
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return client.post(
+        "/webhooks/meta",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature, **headers},
+    )
+
+
+def test_signed_meta_delivery_is_on_kafka_keyed_by_conversation(client, raw):
+    body = (FIXTURES / "meta_messenger.json").read_bytes()
+    response = meta_post(client, body)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["accepted"], result["duplicates"], result["ignored"]) == (3, 0, 1)
+
+    records = raw.appended(expect=3)
+    events = [Event.model_validate_json(r.value) for r in records]
+    assert sorted(e.event_id for e in events) == sorted(result["event_ids"])
+    assert all(r.key == e.conversation_id.encode() for r, e in zip(records, events, strict=True))
+    assert {e.conversation_id for e in events} == {"messenger:104729318201355:6912345678901234"}
+
+
+@pytest.mark.parametrize(
+    "headers,status",
+    [({}, 401), ({"X-Hub-Signature-256": "sha256=" + "0" * 64}, 403)],
+)
+def test_unsigned_or_wrongly_signed_delivery_is_rejected_and_nothing_published(
+    client, raw, headers, status
+):
+    body = (FIXTURES / "meta_messenger.json").read_bytes()
+    response = client.post(
+        "/webhooks/meta", content=body, headers={"Content-Type": "application/json", **headers}
+    )
+    assert response.status_code == status
+    assert "X-Hub-Signature-256" in response.json()["detail"]
+    time.sleep(1)
+    assert raw.count_since_start() == 0
+
+
+def test_duplicate_delivery_gives_one_event(client, raw):
+    body = (FIXTURES / "x_tweets.json").read_bytes()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Twitter-Webhooks-Signature": x_signature(body, "x-secret"),
+    }
+    first = client.post("/webhooks/x", content=body, headers=headers).json()
+    again = client.post("/webhooks/x", content=body, headers=headers).json()
+    assert (first["accepted"], first["duplicates"]) == (4, 0)
+    assert (again["accepted"], again["duplicates"]) == (0, 4)
+    records = raw.appended(expect=4)
+    assert sorted(Event.model_validate_json(r.value).event_id for r in records) == sorted(
+        first["event_ids"]
+    )
+
+
+def test_viber_and_telegram_signed_deliveries(client, raw):
+    viber_body = (FIXTURES / "viber_message.json").read_bytes()
+    signature = hmac.new(b"viber-token", viber_body, hashlib.sha256).hexdigest()
+    viber = client.post(
+        "/webhooks/viber",
+        content=viber_body,
+        headers={"Content-Type": "application/json", "X-Viber-Content-Signature": signature},
+    )
+    telegram = client.post(
+        "/webhooks/telegram",
+        content=(FIXTURES / "telegram_message.json").read_bytes(),
+        headers={
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": "tg-secret",
+        },
+    )
+    assert viber.json()["event_ids"] == ["viber:5741311803571721087"]
+    assert telegram.json()["event_ids"] == ["telegram:5012345678:4412"]
+    ids = {Event.model_validate_json(r.value).event_id for r in raw.appended(expect=2)}
+    assert ids == {"viber:5741311803571721087", "telegram:5012345678:4412"}
+
+
+def test_status_callbacks_are_acknowledged_and_not_published(client, raw):
+    body = (FIXTURES / "viber_delivered.json").read_bytes()
+    signature = hmac.new(b"viber-token", body, hashlib.sha256).hexdigest()
+    response = client.post(
+        "/webhooks/viber",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Viber-Content-Signature": signature},
+    )
+    assert response.status_code == 200
+    assert (response.json()["accepted"], response.json()["ignored"]) == (0, 1)
+    time.sleep(1)
+    assert raw.count_since_start() == 0
+
+
+def test_generic_api_needs_a_key_and_publishes_batches(client, raw):
+    run = uuid.uuid4().hex[:8]
+    batch = [
+        {
+            "platform": "trustpilot",
+            "platform_message_id": f"{run}-{n}",
+            "kind": "comment",
+            "brand_account_id": "norda",
+            "conversation_id": f"trustpilot:{run}",
+            "author": {"id": "reviewer-1"},
+            "text": "Delivery took three weeks",
+            "created_at": "2026-11-20T08:00:00Z",
+        }
+        for n in range(3)
+    ]
+    assert client.post("/v1/events", json=batch).status_code == 401
+    assert client.post("/v1/events", json=batch, headers={"X-API-Key": "nope"}).status_code == 403
+    response = client.post("/v1/events", json=batch, headers={"X-API-Key": "key-1"})
+    assert response.status_code == 200
+    assert response.json()["accepted"] == 3
+    assert len(raw.appended(expect=3)) == 3
+
+
+@pytest.mark.parametrize(
+    "body,content_type,status,reason",
+    [
+        (b'{"object": "page", "entry": [', "application/json", 400, "not valid JSON"),
+        (b'{"object": "user", "entry": []}', "application/json", 400, "unknown Meta object"),
+        (b'{"object": "page", "entry": []}', "text/plain", 415, "application/json"),
+        (b'{"pad": "' + b"x" * 3000 + b'"}', "application/json", 413, "larger than"),
+    ],
+)
+def test_bad_input_gets_a_4xx_with_the_reason(ingest_settings, body, content_type, status, reason):
+    small = ingest_settings.model_copy(update={"ingest_max_body_bytes": 2048})
+    with TestClient(create_app(small)) as client:
+        response = meta_post(client, body, **{"Content-Type": content_type})
+    assert response.status_code == status
+    assert reason in response.json()["detail"]
+
+
+def test_kafka_down_answers_503_never_200(ingest_settings):
+    down = ingest_settings.model_copy(
+        update={"kafka_bootstrap_servers": "127.0.0.1:1", "ingest_publish_timeout_seconds": 2.0}
+    )
+    with TestClient(create_app(down)) as client:
+        response = meta_post(client, (FIXTURES / "meta_messenger.json").read_bytes())
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/healthz").status_code == 200
+
+
+def test_subscription_handshakes(client):
+    ok = client.get(
+        "/webhooks/meta",
+        params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "42"},
+    )
+    assert (ok.status_code, ok.text) == (200, "42")
+    bad = client.get(
+        "/webhooks/meta",
+        params={"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "42"},
+    )
+    assert bad.status_code == 403
+    crc = client.get("/webhooks/x", params={"crc_token": "abc"})
+    assert crc.json() == {"response_token": x_signature(b"abc", "x-secret")}
+
+
+def test_ready_with_kafka_and_metrics_count_outcomes(client):
+    assert client.get("/readyz").json() == {"status": "ready"}
+    meta_post(client, b'{"object": "page", "entry": [')
+    metrics = client.get("/metrics/").text
+    assert 'socialcare_ingest_requests_total{platform="meta",status="400"}' in metrics
