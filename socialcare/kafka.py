@@ -94,6 +94,27 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
         "producer_acks": -1,
         "consumer_auto_offset_reset": "earliest",
         "web_enabled": False,
+        "datadir": str(settings.worker_data_dir / app_id),
     }
     config.update(extra)
+    # faust creates its data directory without parents.
+    settings.worker_data_dir.mkdir(parents=True, exist_ok=True)
     return faust.App(app_id, **config)
+
+
+def run_worker(app: faust.App, log_level: str = "INFO") -> None:
+    """Run a faust app as a worker in this process until SIGTERM/SIGINT.
+
+    Logging stays as ``configure_logging`` set it (JSON lines), not faust's own.
+    On SIGTERM faust stops the agents, commits acknowledged offsets and leaves the
+    consumer group, so a rolling restart hands partitions over cleanly.
+    """
+    from faust.worker import Worker
+
+    Worker(
+        app,
+        loglevel=log_level.lower(),
+        redirect_stdouts=False,
+        override_logging=False,
+        quiet=True,  # no banner or spinner on stdout: logs only
+    ).execute_from_commandline()

@@ -36,6 +36,8 @@ KNOWN_PLATFORMS = (
 )
 PLATFORM_PATTERN = r"^[a-z][a-z0-9_-]{1,31}$"
 LANGUAGE_PATTERN = r"^[a-z]{2}$"
+# ISO 639-2 "undetermined": emoji-only or too-short texts, where a guess would mislead.
+UNDETERMINED = "und"
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -110,7 +112,10 @@ class Classification(_Model):
     intent_scores: dict[Intent, Score]
     sentiment: Sentiment
     sentiment_scores: dict[Sentiment, Score]
-    language: str = Field(pattern=LANGUAGE_PATTERN, description="ISO 639-1 code of the text.")
+    language: str = Field(
+        pattern=rf"{LANGUAGE_PATTERN}|^{UNDETERMINED}$",
+        description="ISO 639-1 code of the text, or 'und' when it cannot be told.",
+    )
     language_confidence: Score
     model_version: str
     embedding: list[float] | None = Field(

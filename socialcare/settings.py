@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     embedding_dims: int = Field(
         384, ge=1, description="Size of the classifier's sentence embedding (dense_vector dims)."
     )
+    worker_data_dir: Path = Field(
+        Path(".stack/workers"),
+        description="Scratch directory of faust workers (table state is in Kafka changelogs).",
+    )
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_format: Literal["json", "console"] = Field(
         "json", description="json for machines (one object per line), console for people."

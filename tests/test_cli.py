@@ -16,6 +16,7 @@ COMMANDS = [
     (["ingest", "replay", "--help"], "progress bar"),
     (["classify", "worker", "--help"], "classification worker"),
     (["route", "worker", "--help"], "routing worker"),
+    (["route", "explain", "--help"], "which rule"),
     (["search", "serve", "--help"], "search API"),
     (["search", "index-worker", "--help"], "bulk-indexes"),
     (["demo", "--help"], "sample"),
@@ -31,7 +32,7 @@ def test_every_command_has_help(args, expected):
 
 @pytest.mark.parametrize(
     "args,issue",
-    [(["classify", "worker"], 3), (["route", "worker"], 5), (["search", "serve"], 6)],
+    [(["classify", "worker"], 3), (["search", "serve"], 6), (["search", "index-worker"], 6)],
 )
 def test_roles_not_built_yet_say_so_and_fail(args, issue):
     result = runner.invoke(app, args)

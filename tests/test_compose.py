@@ -5,6 +5,7 @@ import yaml
 
 from services.cli import app
 from services.ingest.settings import IngestSettings
+from services.route.settings import RouteSettings
 from socialcare.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
 from tests.conftest import REPO
 
@@ -62,7 +63,8 @@ def test_services_wait_for_healthy_servers_and_provisioning():
 
 
 def test_every_socialcare_variable_in_compose_is_a_real_setting():
-    known = {f"SOCIALCARE_{n.upper()}" for n in IngestSettings.model_fields} | _cli_envvars()
+    fields = {**IngestSettings.model_fields, **RouteSettings.model_fields}
+    known = {f"SOCIALCARE_{n.upper()}" for n in fields} | _cli_envvars()
     used = {
         key
         for svc in SERVICES.values()

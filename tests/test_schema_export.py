@@ -2,6 +2,7 @@ import json
 
 import jsonschema
 import pytest
+import yaml
 
 from socialcare import schema_export
 from socialcare.schema import Event, RoutedEvent
@@ -17,6 +18,18 @@ def _committed() -> dict[str, str]:
 def test_committed_schemas_match_the_models():
     # Fails after a model change until `socialcare schema export` is run and committed.
     assert _committed() == schema_export.render()
+
+
+def test_committed_asyncapi_document_matches_the_topics():
+    committed = (schema_export.DEFAULT_DIR.parent / "asyncapi.yaml").read_text()
+    assert committed == schema_export.render_asyncapi()
+    document = yaml.safe_load(committed)
+    addresses = {c["address"] for c in document["channels"].values()}
+    assert addresses == {t.name for t in PIPELINE_TOPICS} | {"support.queue.{language}.{skill}"}
+    for channel in document["channels"].values():
+        for message in channel["messages"].values():
+            ref = message["payload"]["$ref"]
+            assert (schema_export.DEFAULT_DIR.parent / ref).exists(), ref
 
 
 def test_every_pipeline_topic_and_the_queue_pattern_have_a_schema():

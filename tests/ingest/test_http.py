@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from kafka import KafkaConsumer, TopicPartition
 
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 from services.ingest.signatures import x_signature
 from socialcare.schema import Event
 from socialcare.topics import RAW
+from tests.support.kafka_tail import TopicTail
 
 pytestmark = pytest.mark.integration
 
@@ -40,42 +40,9 @@ def client(ingest_settings):
         yield test_client
 
 
-class RawTopic:
-    """Reads what was appended to social.events.raw since it was created."""
-
-    def __init__(self, settings):
-        self.consumer = KafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
-        )
-        self.partitions = [
-            TopicPartition(RAW.name, p) for p in self.consumer.partitions_for_topic(RAW.name)
-        ]
-        self.start = self.consumer.end_offsets(self.partitions)
-
-    def appended(self, expect: int, timeout: float = 15.0):
-        self.consumer.assign(self.partitions)
-        for tp, offset in self.start.items():
-            self.consumer.seek(tp, offset)
-        records, deadline = [], time.monotonic() + timeout
-        while len(records) < expect and time.monotonic() < deadline:
-            for batch in self.consumer.poll(timeout_ms=500).values():
-                records.extend(batch)
-        # Anything beyond what was expected would be a duplicate or a stray publish.
-        for batch in self.consumer.poll(timeout_ms=1000).values():
-            records.extend(batch)
-        return records
-
-    def count_since_start(self) -> int:
-        end = self.consumer.end_offsets(self.partitions)
-        return sum(end[tp] - self.start[tp] for tp in self.partitions)
-
-    def close(self):
-        self.consumer.close()
-
-
 @pytest.fixture
 def raw(ingest_settings):
-    topic = RawTopic(ingest_settings)
+    topic = TopicTail(ingest_settings, RAW.name)
     yield topic
     topic.close()
 
@@ -96,7 +63,7 @@ def test_signed_meta_delivery_is_on_kafka_keyed_by_conversation(client, raw):
     result = response.json()
     assert (result["accepted"], result["duplicates"], result["ignored"]) == (3, 0, 1)
 
-    records = raw.appended(expect=3)
+    records = raw.read(expect=3)
     events = [Event.model_validate_json(r.value) for r in records]
     assert sorted(e.event_id for e in events) == sorted(result["event_ids"])
     assert all(r.key == e.conversation_id.encode() for r, e in zip(records, events, strict=True))
@@ -130,7 +97,7 @@ def test_duplicate_delivery_gives_one_event(client, raw):
     again = client.post("/webhooks/x", content=body, headers=headers).json()
     assert (first["accepted"], first["duplicates"]) == (4, 0)
     assert (again["accepted"], again["duplicates"]) == (0, 4)
-    records = raw.appended(expect=4)
+    records = raw.read(expect=4)
     assert sorted(Event.model_validate_json(r.value).event_id for r in records) == sorted(
         first["event_ids"]
     )
@@ -154,7 +121,7 @@ def test_viber_and_telegram_signed_deliveries(client, raw):
     )
     assert viber.json()["event_ids"] == ["viber:5741311803571721087"]
     assert telegram.json()["event_ids"] == ["telegram:5012345678:4412"]
-    ids = {Event.model_validate_json(r.value).event_id for r in raw.appended(expect=2)}
+    ids = {Event.model_validate_json(r.value).event_id for r in raw.read(expect=2)}
     assert ids == {"viber:5741311803571721087", "telegram:5012345678:4412"}
 
 
@@ -192,7 +159,7 @@ def test_generic_api_needs_a_key_and_publishes_batches(client, raw):
     response = client.post("/v1/events", json=batch, headers={"X-API-Key": "key-1"})
     assert response.status_code == 200
     assert response.json()["accepted"] == 3
-    assert len(raw.appended(expect=3)) == 3
+    assert len(raw.read(expect=3)) == 3
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,9 @@ from typer.testing import CliRunner
 
 from services.cli import app
 from socialcare.schema import Event
+from socialcare.topics import RAW
 from tests.conftest import event_data
-from tests.ingest.test_http import RawTopic
+from tests.support.kafka_tail import TopicTail
 
 pytestmark = pytest.mark.integration
 
@@ -20,12 +21,12 @@ def test_replay_publishes_a_file_to_kafka(stack, settings, tmp_path):
     ]
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    raw = RawTopic(settings)
+    raw = TopicTail(settings, RAW.name)
     try:
         result = CliRunner().invoke(app, ["ingest", "replay", str(path), "--kafka"])
         assert result.exit_code == 0, result.output
         assert "replayed 5 events: 5 accepted" in result.output
-        ids = {Event.model_validate_json(r.value).event_id for r in raw.appended(expect=5)}
+        ids = {Event.model_validate_json(r.value).event_id for r in raw.read(expect=5)}
     finally:
         raw.close()
     assert ids == {f"backfill:{run}-{n}" for n in range(5)}

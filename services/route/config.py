@@ -1,0 +1,234 @@
+"""The routing rules: one declarative YAML file, validated at start-up.
+
+Errors name the file and line, because the person reading them is editing YAML,
+not Python. Every key is documented in docs/routing.md; the shipped defaults are
+services/route/default_routing.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from socialcare.schema import LANGUAGE_PATTERN, Intent, Kind, Priority, Sentiment
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "default_routing.yaml"
+SKILL_PATTERN = r"^[a-z][a-z0-9_]*$"
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN)]
+Skill = Annotated[str, Field(pattern=SKILL_PATTERN)]
+Minutes = Annotated[float, Field(gt=0)]
+
+
+class ConfigError(ValueError):
+    """The routing file is invalid; the message names file, line and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Languages(_Strict):
+    staffed: list[Language] = Field(min_length=1)
+    fallback: Language
+
+    @model_validator(mode="after")
+    def _fallback_is_staffed(self) -> Languages:
+        if self.fallback not in self.staffed:
+            raise ValueError(f"fallback {self.fallback!r} must be one of the staffed languages")
+        return self
+
+
+class Triage(_Strict):
+    skill: Skill = "triage"
+    min_intent_confidence: float = Field(0.5, ge=0, le=1)
+
+
+class Condition(_Strict):
+    """All given conditions must hold for the rule to fire."""
+
+    intent: list[Intent] | None = None
+    sentiment: list[Sentiment] | None = None
+    kind: list[Kind] | None = None
+    platform: list[str] | None = None
+    language: list[Language] | None = None
+    public: bool | None = None
+    min_followers: int | None = Field(None, ge=0)
+    keywords: list[Annotated[str, Field(min_length=1)]] | None = None
+    min_contacts: int | None = Field(None, ge=2)
+    within_minutes: Minutes | None = None
+
+    @model_validator(mode="after")
+    def _contacts_need_a_window(self) -> Condition:
+        if (self.min_contacts is None) != (self.within_minutes is None):
+            raise ValueError("min_contacts and within_minutes go together")
+        if not self.model_fields_set:
+            raise ValueError("a rule needs at least one condition")
+        return self
+
+    @cached_property
+    def keyword_pattern(self) -> re.Pattern[str] | None:
+        if not self.keywords:
+            return None
+        alternatives = "|".join(re.escape(k) for k in self.keywords)
+        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+class PriorityRule(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    when: Condition
+    priority: Priority
+    escalate_to_skill: Skill | None = Field(
+        None, description="Move the conversation to this skill queue, even if it is sticky."
+    )
+
+
+class Priorities(_Strict):
+    default: Priority = Priority.P3
+    rules: list[PriorityRule] = Field(default_factory=list)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_names(cls, rules: list[PriorityRule]) -> list[PriorityRule]:
+        names = [r.name for r in rules]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"rule names must be unique: {', '.join(duplicates)}")
+        return rules
+
+
+class FirstResponse(_Strict):
+    """Minutes to the first answer, by priority, with per-platform overrides."""
+
+    minutes: dict[Priority, Minutes]
+    platforms: dict[str, dict[Priority, Minutes]] = Field(default_factory=dict)
+
+    @field_validator("minutes")
+    @classmethod
+    def _every_priority(cls, minutes: dict[Priority, float]) -> dict[Priority, float]:
+        missing = [p.value for p in Priority if p not in minutes]
+        if missing:
+            raise ValueError(f"a target is needed for every priority; missing {missing}")
+        return minutes
+
+    def target(self, priority: Priority, platform: str) -> float:
+        return self.platforms.get(platform, {}).get(priority, self.minutes[priority])
+
+
+class BusinessHours(_Strict):
+    timezone: str
+    days: list[str] = Field(min_length=1)
+    start: time
+    end: time
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {name!r}") from exc
+        return name
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, days: list[str]) -> list[str]:
+        unknown = [d for d in days if d not in DAYS]
+        if unknown:
+            raise ValueError(f"days are {', '.join(DAYS)}; unknown: {unknown}")
+        return days
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> BusinessHours:
+        if self.start >= self.end:
+            raise ValueError("start must be before end (overnight shifts: use two queues)")
+        return self
+
+
+class Conversations(_Strict):
+    follow_up_bump: bool = Field(
+        True, description="A follow-up while the customer waits raises priority one level."
+    )
+
+
+class RoutingConfig(_Strict):
+    version: int = Field(1, ge=1, le=1)
+    languages: Languages
+    skills: dict[Intent, Skill]
+    triage: Triage = Field(default_factory=Triage)
+    priority: Priorities = Field(default_factory=Priorities)
+    first_response: FirstResponse
+    business_hours: dict[Language, BusinessHours] = Field(default_factory=dict)
+    conversations: Conversations = Field(default_factory=Conversations)
+
+    @field_validator("skills")
+    @classmethod
+    def _every_intent(cls, skills: dict[Intent, str]) -> dict[Intent, str]:
+        missing = [i.value for i in Intent if i not in skills]
+        if missing:
+            raise ValueError(f"a skill is needed for every intent; missing {missing}")
+        return skills
+
+    def all_skills(self) -> list[str]:
+        """Every skill an event can be routed to: the queue topics to create."""
+        skills = {*self.skills.values(), self.triage.skill}
+        skills.update(r.escalate_to_skill for r in self.priority.rules if r.escalate_to_skill)
+        return sorted(skills)
+
+
+def load_config(path: Path = DEFAULT_CONFIG) -> RoutingConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, source: str = "<routing>") -> RoutingConfig:
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}:1: the routing file must be a mapping of keys")
+    try:
+        return RoutingConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = [p for p in error["loc"] if not (isinstance(p, str) and "[" in p)]
+            line = _line_of(node, loc)
+            key = ".".join(str(p) for p in loc) or "(top level)"
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{source}:{line}: {key}: {message}")
+        raise ConfigError("\n".join(problems)) from exc
+
+
+def _line_of(node: Any, path: list[Any]) -> int:
+    """The 1-based line where the deepest key or item that ``path`` reaches starts."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
