@@ -93,6 +93,10 @@ def event_mappings(embedding_dims: int) -> dict[str, Any]:
                     },
                 }
             },
+            # Set by the indexer when the brand answers the conversation.
+            "response": {
+                "properties": {"answered_at": _DATE, "answered_late": {"type": "boolean"}}
+            },
             "routing": {
                 "properties": {
                     "queue": _KEYWORD,

@@ -6,6 +6,7 @@ import yaml
 from services.cli import app
 from services.ingest.settings import IngestSettings
 from services.route.settings import RouteSettings
+from services.search.settings import SearchSettings
 from socialcare.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
 from tests.conftest import REPO
 
@@ -63,7 +64,11 @@ def test_services_wait_for_healthy_servers_and_provisioning():
 
 
 def test_every_socialcare_variable_in_compose_is_a_real_setting():
-    fields = {**IngestSettings.model_fields, **RouteSettings.model_fields}
+    fields = {
+        **IngestSettings.model_fields,
+        **RouteSettings.model_fields,
+        **SearchSettings.model_fields,
+    }
     known = {f"SOCIALCARE_{n.upper()}" for n in fields} | _cli_envvars()
     used = {
         key

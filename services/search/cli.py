@@ -2,8 +2,6 @@
 
 import typer
 
-from services._pending import pending
-
 app = typer.Typer(
     help="Index routed events into Elasticsearch and serve the search API agents use.",
     no_args_is_help=True,
@@ -15,11 +13,32 @@ def serve(
     host: str = typer.Option("0.0.0.0", envvar="SOCIALCARE_SEARCH_HOST", help="Bind address."),
     port: int = typer.Option(8001, envvar="SOCIALCARE_SEARCH_PORT", help="HTTP port."),
 ) -> None:
-    """Serve the search API (full text, threads, author history, similar messages)."""
-    pending(6, "search serve")
+    """Serve the search API (full text, threads, author history, similar messages,
+    stats, erasure). Keys and scopes: SOCIALCARE_SEARCH_API_KEYS. OpenAPI docs at /docs."""
+    import uvicorn
+
+    from services.search.api import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command("index-worker")
 def index_worker() -> None:
-    """Run the faust agent that bulk-indexes social.events.routed into Elasticsearch."""
-    pending(6, "search index-worker")
+    """Run the faust agent that bulk-indexes social.events.routed into Elasticsearch.
+
+    Batches by SOCIALCARE_INDEX_BATCH_SIZE / _SECONDS; offsets are committed only after
+    the bulk request succeeded; refused documents go to the DLQ with the reason.
+    Health, readiness and metrics on SOCIALCARE_INDEX_WEB_PORT (6068).
+    """
+    from services.search.settings import SearchSettings
+    from services.search.worker import create_app
+    from socialcare import elastic
+    from socialcare.kafka import run_worker
+
+    settings = SearchSettings()
+    es = elastic.client(settings)
+    try:
+        elastic.ensure_index(es, settings)  # the template and alias must exist first
+    finally:
+        es.close()
+    run_worker(create_app(settings), settings.log_level)

@@ -1,0 +1,394 @@
+"""The agents' search API over the events index."""
+
+import hashlib
+import hmac
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from elasticsearch import AsyncElasticsearch, helpers
+from elasticsearch.exceptions import ApiError, NotFoundError, TransportError
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter, make_asgi_app
+
+from services.search import queries
+from services.search.models import (
+    AuthorHistory,
+    Conversation,
+    ConversationSummary,
+    ErasureReport,
+    Problem,
+    SearchHit,
+    SearchResult,
+    Similar,
+    Stats,
+    StatsBucket,
+    StoredEvent,
+)
+from services.search.settings import SearchSettings
+from socialcare import elastic
+from socialcare.logging import get_logger
+
+log = get_logger(__name__)
+
+REQUESTS = Counter(
+    "socialcare_search_requests_total",
+    "Search API requests by endpoint and status.",
+    ["endpoint", "status"],
+)
+NO_EMBEDDING = {"excludes": ["classification.embedding"]}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": Problem} for s in (401, 403, 404, 409, 422, 503)
+}
+
+
+def create_app(settings: SearchSettings | None = None) -> FastAPI:
+    settings = settings or SearchSettings()
+    alias = settings.index_alias
+    audit_index = f"{alias}-audit"
+    es_holder: dict[str, AsyncElasticsearch] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        es_holder["es"] = elastic.async_client(settings)
+        yield
+        await es_holder.pop("es").close()
+
+    app = FastAPI(
+        title="socialcare search",
+        version="1",
+        summary="Search conversation history: full text, threads, customers, similar messages.",
+        lifespan=lifespan,
+    )
+    app.mount("/metrics", make_asgi_app())
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Callable) -> Any:
+        response = await call_next(request)
+        route = request.scope.get("route")
+        REQUESTS.labels(getattr(route, "path", "other"), str(response.status_code)).inc()
+        return response
+
+    @app.exception_handler(TransportError)
+    async def es_unavailable(_: Request, exc: TransportError) -> Any:
+        log.error("search.elasticsearch_unavailable", error=repr(exc))
+        return JSONResponse({"detail": "Elasticsearch is unavailable"}, status_code=503)
+
+    def es() -> AsyncElasticsearch:
+        return es_holder["es"]
+
+    def require(scope: str) -> Callable[..., str]:
+        def check(x_api_key: Annotated[str | None, Header()] = None) -> str:
+            if not x_api_key:
+                raise HTTPException(401, "missing X-API-Key header")
+            for key, scopes in settings.search_api_keys.items():
+                if hmac.compare_digest(key.encode(), x_api_key.encode()):
+                    if scope not in scopes:
+                        raise HTTPException(403, f"this key lacks the {scope!r} scope")
+                    return hashlib.sha256(key.encode()).hexdigest()[:12]
+            raise HTTPException(403, "unknown API key")
+
+        return check
+
+    read = Depends(require("read"))
+
+    # --- search --------------------------------------------------------------------
+
+    @app.get("/v1/search", response_model=SearchResult, responses=ERRORS, dependencies=[read])
+    async def search(
+        params: Annotated[queries.SearchParams, Query()],
+        client: Annotated[AsyncElasticsearch, Depends(es)],
+    ) -> SearchResult:
+        """Full text and filters, highlighted, with facet counts. Page with `cursor`
+        (search_after): stable and without a depth limit."""
+        try:
+            body = queries.search_body(params, datetime.now(UTC))
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        result = await client.search(index=alias, **body)
+        hits = result["hits"]["hits"]
+        return SearchResult(
+            total=result["hits"]["total"]["value"],
+            hits=[_hit(h) for h in hits],
+            facets={
+                name: {b["key"]: b["doc_count"] for b in agg["buckets"]}
+                for name, agg in result["aggregations"].items()
+            },
+            next_cursor=queries.encode_cursor(hits[-1]["sort"])
+            if len(hits) == params.size
+            else None,
+        )
+
+    @app.get(
+        "/v1/conversations/{conversation_id}",
+        response_model=Conversation,
+        responses=ERRORS,
+        dependencies=[read],
+    )
+    async def conversation(
+        conversation_id: str, client: Annotated[AsyncElasticsearch, Depends(es)]
+    ) -> Conversation:
+        """The whole thread in order, each message with its classification and routing."""
+        events = [
+            StoredEvent.model_validate(h["_source"])
+            async for h in _scan(
+                client,
+                alias,
+                {"term": {"conversation_id": conversation_id}},
+                [{"created_at": "asc"}, {"event_id": "asc"}],
+            )
+        ]
+        if not events:
+            raise HTTPException(404, f"no conversation {conversation_id!r}")
+        return Conversation(conversation_id=conversation_id, events=events)
+
+    @app.get(
+        "/v1/authors/{platform}/{author_id}/history",
+        response_model=AuthorHistory,
+        responses=ERRORS,
+        dependencies=[read],
+    )
+    async def author_history(
+        platform: str,
+        author_id: str,
+        client: Annotated[AsyncElasticsearch, Depends(es)],
+        size: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> AuthorHistory:
+        """A customer's previous interactions across conversations, newest first."""
+        result = await client.search(
+            index=alias,
+            query=_author_query(platform, author_id),
+            sort=[{"created_at": "desc"}, {"event_id": "asc"}],
+            size=size,
+            track_total_hits=True,
+            source=NO_EMBEDDING,
+            aggs={
+                "conversations": {
+                    "terms": {"field": "conversation_id", "size": 100, "order": {"last": "desc"}},
+                    "aggs": {"last": {"max": {"field": "created_at"}}},
+                }
+            },
+        )
+        return AuthorHistory(
+            platform=platform,
+            author_id=author_id,
+            total=result["hits"]["total"]["value"],
+            conversations=[
+                ConversationSummary(
+                    conversation_id=b["key"],
+                    messages=b["doc_count"],
+                    last_at=b["last"]["value_as_string"],
+                )
+                for b in result["aggregations"]["conversations"]["buckets"]
+            ],
+            events=[StoredEvent.model_validate(h["_source"]) for h in result["hits"]["hits"]],
+        )
+
+    @app.get(
+        "/v1/similar/{event_id}", response_model=Similar, responses=ERRORS, dependencies=[read]
+    )
+    async def similar(
+        event_id: str,
+        client: Annotated[AsyncElasticsearch, Depends(es)],
+        size: Annotated[int, Query(ge=1, le=100)] = 10,
+    ) -> Similar:
+        """Messages closest to this one by sentence embedding: e.g. all reports of one
+        defect, in any language."""
+        try:
+            doc = await client.get(index=alias, id=event_id, source=["classification.embedding"])
+        except NotFoundError as exc:
+            raise HTTPException(404, f"no event {event_id!r}") from exc
+        vector = (doc["_source"].get("classification") or {}).get("embedding")
+        if not vector:
+            raise HTTPException(409, f"event {event_id!r} has no embedding to compare")
+        result = await client.search(
+            index=alias,
+            knn={
+                "field": "classification.embedding",
+                "query_vector": vector,
+                "k": size + 1,
+                "num_candidates": max(100, (size + 1) * 10),
+            },
+            size=size + 1,
+            source=NO_EMBEDDING,
+        )
+        hits = [h for h in result["hits"]["hits"] if h["_id"] != event_id][:size]
+        return Similar(event_id=event_id, similar=[_hit(h) for h in hits])
+
+    @app.get("/v1/stats", response_model=Stats, responses=ERRORS, dependencies=[read])
+    async def stats(
+        client: Annotated[AsyncElasticsearch, Depends(es)],
+        since: datetime | None = None,
+        until: datetime | None = None,
+        interval: Literal["hour", "day", "week"] = "hour",
+    ) -> Stats:
+        """Volumes over time by intent and sentiment, totals by language, platform and
+        queue, and first-response SLA breaches, for dashboards."""
+        now = datetime.now(UTC)
+        params = queries.SearchParams(since=since, until=until)
+        scope = {"bool": {"filter": queries.filters(params, now)}}
+
+        def terms(field: str) -> dict[str, Any]:
+            return {"terms": {"field": field, "size": 50}}
+
+        result = await client.search(
+            index=alias,
+            size=0,
+            query=scope,
+            track_total_hits=True,
+            aggs={
+                "over_time": {
+                    "date_histogram": {"field": "created_at", "calendar_interval": interval},
+                    "aggs": {
+                        "intent": terms("classification.intent"),
+                        "sentiment": terms("classification.sentiment"),
+                    },
+                },
+                "intent": terms("classification.intent"),
+                "sentiment": terms("classification.sentiment"),
+                "language": terms("classification.language"),
+                "platform": terms("platform"),
+                "queue": terms("routing.queue"),
+                "breached": {"filter": queries.breached_query(now)},
+            },
+        )
+        aggs = result["aggregations"]
+
+        def counts(agg: dict[str, Any]) -> dict[str, int]:
+            return {b["key"]: b["doc_count"] for b in agg["buckets"]}
+
+        return Stats(
+            total=result["hits"]["total"]["value"],
+            interval=interval,
+            over_time=[
+                StatsBucket(
+                    start=b["key_as_string"],
+                    total=b["doc_count"],
+                    intent=counts(b["intent"]),
+                    sentiment=counts(b["sentiment"]),
+                )
+                for b in aggs["over_time"]["buckets"]
+            ],
+            intent=counts(aggs["intent"]),
+            sentiment=counts(aggs["sentiment"]),
+            language=counts(aggs["language"]),
+            platform=counts(aggs["platform"]),
+            queue=counts(aggs["queue"]),
+            sla_breached=aggs["breached"]["doc_count"],
+        )
+
+    @app.delete(
+        "/v1/authors/{platform}/{author_id}", response_model=ErasureReport, responses=ERRORS
+    )
+    async def erase_author(
+        platform: Annotated[str, Path(min_length=1)],
+        author_id: Annotated[str, Path(min_length=1)],
+        client: Annotated[AsyncElasticsearch, Depends(es)],
+        key_id: Annotated[str, Depends(require("erase"))],
+    ) -> ErasureReport:
+        """Erase every message of one customer from the index (right to erasure), and
+        record it in the audit log. Needs the `erase` scope."""
+        ids = [
+            h["_id"]
+            async for h in _scan(
+                client,
+                alias,
+                _author_query(platform, author_id),
+                [{"event_id": "asc"}],
+                source=False,
+            )
+        ]
+        deleted = 0
+        if ids:
+            deleted, _ = await helpers.async_bulk(
+                client,
+                ({"_op_type": "delete", "_index": alias, "_id": i} for i in ids),
+                raise_on_error=False,
+                refresh="wait_for",
+            )
+        erased_at = datetime.now(UTC)
+        audit = await client.index(
+            index=audit_index,
+            document={
+                "action": "erase_author",
+                "platform": platform,
+                "author_id": author_id,
+                "deleted": deleted,
+                "key_id": key_id,
+                "at": erased_at.isoformat(),
+            },
+            refresh="wait_for",
+        )
+        log.warning(
+            "search.author_erased",
+            platform=platform,
+            author_id=author_id,
+            deleted=deleted,
+            key_id=key_id,
+            audit_id=audit["_id"],
+        )
+        return ErasureReport(
+            platform=platform,
+            author_id=author_id,
+            deleted=deleted,
+            erased_at=erased_at,
+            audit_id=audit["_id"],
+        )
+
+    # --- operations -----------------------------------------------------------------
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", responses={503: {"model": Problem}})
+    async def readyz(client: Annotated[AsyncElasticsearch, Depends(es)]) -> dict[str, str]:
+        """Elasticsearch answers and the events alias exists."""
+        try:
+            if not await client.indices.exists_alias(name=alias):
+                raise HTTPException(503, f"index alias {alias!r} does not exist")
+        except (TransportError, ApiError) as exc:
+            raise HTTPException(503, "Elasticsearch is unavailable") from exc
+        return {"status": "ready"}
+
+    return app
+
+
+def _hit(hit: dict[str, Any]) -> SearchHit:
+    highlight = (hit.get("highlight") or {}).get("text")
+    return SearchHit(
+        event=StoredEvent.model_validate(hit["_source"]),
+        score=hit.get("_score"),
+        highlight=highlight[0] if highlight else None,
+    )
+
+
+def _author_query(platform: str, author_id: str) -> dict[str, Any]:
+    return {
+        "bool": {"filter": [{"term": {"platform": platform}}, {"term": {"author.id": author_id}}]}
+    }
+
+
+async def _scan(
+    client: AsyncElasticsearch,
+    index: str,
+    query: dict[str, Any],
+    sort: list[Any],
+    source: Any = NO_EMBEDDING,
+    page: int = 1000,
+) -> AsyncIterator[dict[str, Any]]:
+    """Every hit of ``query`` in ``sort`` order, page by page with search_after."""
+    after = None
+    while True:
+        extra = {"search_after": after} if after else {}
+        result = await client.search(
+            index=index, query=query, sort=sort, size=page, source=source, **extra
+        )
+        hits = result["hits"]["hits"]
+        for hit in hits:
+            yield hit
+        if len(hits) < page:
+            return
+        after = hits[-1]["sort"]

@@ -1,0 +1,91 @@
+"""Response bodies of the search API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from socialcare.schema import RoutedEvent
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answered_at: datetime
+    answered_late: bool
+
+
+class StoredEvent(RoutedEvent):
+    """A routed event as the index holds it (embedding left out of API answers)."""
+
+    indexed_at: datetime
+    response: Response | None = None
+
+
+class SearchHit(BaseModel):
+    event: StoredEvent
+    score: float | None = None
+    highlight: str | None = None
+
+
+class SearchResult(BaseModel):
+    total: int
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]]
+    next_cursor: str | None
+
+
+class Conversation(BaseModel):
+    conversation_id: str
+    events: list[StoredEvent]
+
+
+class ConversationSummary(BaseModel):
+    conversation_id: str
+    messages: int
+    last_at: datetime
+
+
+class AuthorHistory(BaseModel):
+    platform: str
+    author_id: str
+    total: int
+    conversations: list[ConversationSummary]
+    events: list[StoredEvent]
+
+
+class Similar(BaseModel):
+    event_id: str
+    similar: list[SearchHit]
+
+
+class StatsBucket(BaseModel):
+    start: datetime
+    total: int
+    intent: dict[str, int]
+    sentiment: dict[str, int]
+
+
+class Stats(BaseModel):
+    total: int
+    interval: str
+    over_time: list[StatsBucket]
+    intent: dict[str, int]
+    sentiment: dict[str, int]
+    language: dict[str, int]
+    platform: dict[str, int]
+    queue: dict[str, int]
+    sla_breached: int
+
+
+class ErasureReport(BaseModel):
+    platform: str
+    author_id: str
+    deleted: int
+    erased_at: datetime
+    audit_id: str
+
+
+class Problem(BaseModel):
+    detail: str

@@ -1,0 +1,74 @@
+"""The index worker: social.events.routed -> Elasticsearch, in bulk.
+
+Events are taken in batches (size and time bound); a batch is acknowledged - its
+offsets committed - only after Elasticsearch stored it, so a crash mid-bulk means
+the batch is indexed again, which the event_id document ids make harmless.
+"""
+
+from __future__ import annotations
+
+import os
+
+import faust
+from pydantic import ValidationError
+
+from services.search.indexer import Indexer, IndexRejected
+from services.search.settings import SearchSettings
+from socialcare import elastic, kafka
+from socialcare.logging import get_logger
+from socialcare.metrics import EVENTS
+from socialcare.schema import RoutedEvent
+from socialcare.streams import bytes_topic, dead_letter, dlq_topic, send_acknowledged
+from socialcare.topics import ROUTED
+from socialcare.worker_web import add_ops_pages
+
+SERVICE = "index"
+log = get_logger(__name__)
+
+
+def create_app(settings: SearchSettings | None = None) -> faust.App:
+    settings = settings or SearchSettings()
+    app = kafka.faust_app(
+        settings.index_app_id,
+        settings,
+        web_enabled=True,
+        web_port=settings.index_web_port,
+        web_bind="0.0.0.0",
+    )
+    add_ops_pages(app)
+    source = bytes_topic(app, ROUTED)
+    dlq = dlq_topic(app)
+    es = elastic.async_client(settings)
+    indexer = Indexer(es, settings.index_alias)
+
+    @app.agent(source)
+    async def index_events(stream: faust.StreamT) -> None:
+        async for batch in stream.take_events(
+            settings.index_batch_size, within=settings.index_batch_seconds
+        ):
+            try:
+                await index_batch(batch)
+            except BaseException:
+                # take_events acks a batch however its body ends. Leaving now, before
+                # that ack can be committed, is what turns an unexpected error into
+                # a replay after restart instead of a lost batch.
+                log.exception("index.crashed")
+                os._exit(70)
+
+    async def index_batch(batch: list) -> None:
+        dead, parsed = [], {}
+        for event in batch:
+            try:
+                routed = RoutedEvent.model_validate_json(event.message.value)
+            except ValidationError as exc:
+                dead.append(dead_letter(dlq, SERVICE, event, exc))
+                continue
+            parsed[routed.event_id] = (event, routed)
+        rejected = await indexer.index([routed for _, routed in parsed.values()])
+        for event_id, reason in rejected.items():
+            dead.append(dead_letter(dlq, SERVICE, parsed[event_id][0], IndexRejected(reason)))
+        if dead:
+            await send_acknowledged(dead, service=SERVICE)
+        EVENTS.labels(SERVICE, ROUTED.name, "ok").inc(len(parsed) - len(rejected))
+
+    return app

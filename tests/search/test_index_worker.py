@@ -1,0 +1,95 @@
+"""The index worker as a process: real Kafka in, real Elasticsearch out, DLQ for refusals."""
+
+import time
+import uuid
+
+import pytest
+
+from socialcare import elastic, kafka
+from socialcare.schema import DeadLetter
+from socialcare.topics import DLQ, ROUTED
+from tests.search.conftest import ROWS, drop_index, routed
+from tests.support.kafka_tail import TopicTail
+from tests.support.workers import ServiceProcess, free_port
+
+pytestmark = pytest.mark.integration
+
+
+def test_index_worker_stores_each_event_once_and_dead_letters_the_rest(search_settings, tmp_path):
+    settings = search_settings.model_copy(
+        update={"index_alias": f"test-worker-{uuid.uuid4().hex[:8]}"}
+    )
+    run = uuid.uuid4().hex[:8]
+    events = [
+        routed(row).model_copy(
+            update={
+                "platform_message_id": f"{run}-{row[0]}",
+                "event_id": f"{row[1]}:{run}-{row[0]}",
+            }
+        )
+        for row in ROWS[:3]
+    ]
+    wrong_dims = events[0].model_copy(
+        update={
+            "platform_message_id": f"{run}-dims",
+            "event_id": f"twitter:{run}-dims",
+            "classification": events[0].classification.model_copy(update={"embedding": [0.5] * 9}),
+        }
+    )
+    poison = f'{{"event_id": "{run}'.encode()
+    port = free_port()
+    worker = ServiceProcess(
+        ["search", "index-worker"],
+        env={
+            "SOCIALCARE_INDEX_APP_ID": "socialcare-index-it",
+            "SOCIALCARE_INDEX_ALIAS": settings.index_alias,
+            "SOCIALCARE_EMBEDDING_DIMS": "4",
+            "SOCIALCARE_INDEX_WEB_PORT": str(port),
+            "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / "data"),
+        },
+        ready_url=f"http://127.0.0.1:{port}/readyz",
+        log=tmp_path / "worker.log",
+    )
+    dlq = TopicTail(settings, DLQ.name)
+    es = elastic.client(settings)
+    worker.start()
+    try:
+        producer = kafka.producer(settings)
+        for event in [*events, events[1], wrong_dims]:  # events[1] redelivered
+            producer.send(ROUTED.name, key=event.key, value=event.to_bytes())
+        producer.send(ROUTED.name, key=b"c-poison", value=poison)
+        producer.flush(timeout=30)
+        producer.close()
+
+        letters = [
+            DeadLetter.model_validate_json(r.value)
+            for r in dlq.read(
+                expect=2,
+                match=lambda r: (
+                    run.encode() in DeadLetter.model_validate_json(r.value).original_value()
+                ),
+            )
+        ]
+        wanted = {e.event_id for e in events}
+        deadline = time.monotonic() + 60
+        found: set[str] = set()
+        while found != wanted and time.monotonic() < deadline:
+            es.indices.refresh(index=settings.index_alias)
+            hits = es.search(index=settings.index_alias, query={"ids": {"values": list(wanted)}})
+            found = {h["_id"] for h in hits["hits"]["hits"]}
+            time.sleep(0.5)
+        count = es.count(
+            index=settings.index_alias, query={"prefix": {"platform_message_id": run}}
+        )["count"]
+    finally:
+        worker.stop()
+        dlq.close()
+        es.close()
+        drop_index(settings)
+    assert found == wanted, worker.tail()
+    assert count == 3  # the redelivery did not add a document, the refused one is absent
+    reasons = {letter.error_type: letter for letter in letters}
+    assert set(reasons) == {"ValidationError", "IndexRejected"}
+    assert reasons["ValidationError"].original_value() == poison
+    assert "dims" in reasons["IndexRejected"].error
+    assert all(letter.service == "index" for letter in letters)
