@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import pathlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from elasticsearch import AsyncElasticsearch, helpers
 from elasticsearch.exceptions import ApiError, NotFoundError, TransportError
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, make_asgi_app
 
 from services.search import queries
@@ -32,6 +34,7 @@ from socialcare import elastic
 from socialcare.logging import get_logger
 
 log = get_logger(__name__)
+CONSOLE = pathlib.Path(__file__).resolve().parent / "console"
 
 REQUESTS = Counter(
     "socialcare_search_requests_total",
@@ -63,6 +66,8 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.mount("/metrics", make_asgi_app())
+    # The agent console: static files calling this API with the agent's key.
+    app.mount("/console", StaticFiles(directory=CONSOLE, html=True), name="console")
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Callable) -> Any:

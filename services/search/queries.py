@@ -121,6 +121,9 @@ def search_body(params: SearchParams, now: datetime) -> dict[str, Any]:
         "size": params.size,
         "track_total_hits": True,
         "highlight": {
+            # html encoder: the text is escaped before <mark> tags are added, so the
+            # console can render highlights without rendering customers' markup.
+            "encoder": "html",
             "fields": {"text": {"number_of_fragments": 0}},
             "pre_tags": ["<mark>"],
             "post_tags": ["</mark>"],

@@ -1,0 +1,217 @@
+"""The agent console in a real browser (Debian's Chromium, driven by Playwright),
+against the real search service over the real Elasticsearch."""
+
+import json
+import os
+import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from socialcare import elastic
+from tests.conftest import REPO
+from tests.search.conftest import ROWS, drop_index, index_events, routed
+from tests.support.workers import ServiceProcess, free_port
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Where screenshots go; scripts/screenshots.sh points this at docs/screenshots.
+SHOTS = Path(os.environ.get("SOCIALCARE_SCREENSHOTS_DIR", "/tmp/socialcare-screenshots"))
+
+
+def console_events():
+    """The fixed rows plus real corpus messages spread over the last days."""
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    events = []
+    for offset, row in enumerate(ROWS):
+        event = routed(row)
+        created = now - timedelta(hours=40 - 6 * offset)  # in ROWS order, oldest first
+        events.append(_shifted(event, created))
+    corpus = REPO / "data" / "corpus"
+    n = 100
+    for path in sorted(corpus.glob("*.jsonl"))[:8]:
+        for line in path.read_text().splitlines()[::37][:5]:
+            sample = json.loads(line)
+            n += 1
+            intent, sentiment, lang = sample["intent"], sample["sentiment"], sample["language"]
+            row = (
+                n,
+                ["twitter", "instagram", "whatsapp", "telegram"][n % 4],
+                f"u{n}",
+                f"c{n}",
+                lang,
+                intent,
+                sentiment,
+                ["dm", "mention", "comment"][n % 3],
+                "inbound",
+                sample["text"],
+                [((n * k) % 7) / 7 + 0.01 for k in range(1, 5)],
+            )
+            events.append(_shifted(routed(row), now - timedelta(hours=n % 72, minutes=n)))
+    return events
+
+
+def _shifted(event, created):
+    routing = event.routing.model_copy(
+        update={
+            "first_response_due_at": created + timedelta(hours=2)
+            if event.routing.first_response_due_at
+            else None,
+            "routed_at": created,
+        }
+    )
+    return event.model_copy(
+        update={"created_at": created, "received_at": created, "routing": routing}
+    )
+
+
+@pytest.fixture(scope="module")
+def console(search_settings, tmp_path_factory):
+    settings = search_settings.model_copy(
+        update={"index_alias": f"test-console-{uuid.uuid4().hex[:8]}"}
+    )
+    es = elastic.client(settings)
+    elastic.ensure_index(es, settings)
+    es.close()
+    assert index_events(settings, console_events()) == {}
+    port = free_port()
+    server = ServiceProcess(
+        ["search", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={
+            "SOCIALCARE_INDEX_ALIAS": settings.index_alias,
+            "SOCIALCARE_SEARCH_API_KEYS": "agent-key:read",
+        },
+        ready_url=f"http://127.0.0.1:{port}/readyz",
+        log=tmp_path_factory.mktemp("console") / "search.log",
+    )
+    server.start()
+    yield f"http://127.0.0.1:{port}/console/"
+    server.stop()
+    drop_index(settings)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: scripts/test.sh installs it (apt-get install chromium)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            # This machine's network is closed: no background calls home.
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(console, browser):  # console first: it indexes with asyncio.run
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(console)
+    yield page
+    page.close()
+
+
+def sign_in(page, key="agent-key"):
+    page.fill("#api-key", key)
+    page.click("#key-form button")
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=True)
+
+
+def test_search_with_highlights_badges_and_dashboard(page):
+    sign_in(page)
+    page.wait_for_selector("#results .card")
+    assert int(page.inner_text("#dash-total").replace(",", "")) >= 40
+    assert page.locator("#dash-chart rect").count() > 0
+    page.fill("#q", "Paket")
+    page.click("#search-form button")
+    page.wait_for_selector("#results .card mark")
+    first = page.locator("#results .card").first
+    assert "Paket" in first.locator("mark").first.inner_text()
+    assert first.locator(".badge.lang").inner_text() == "de"
+    assert first.locator(".badge.intent").inner_text() == "shipping"
+    assert "overdue" in first.inner_text() or "due in" in first.inner_text()
+    page.fill("#q", "")
+    page.click("#search-form button")
+    page.wait_for_function("document.querySelectorAll('#results .card').length >= 20")
+    shot(page, "search")
+
+
+def test_filters_narrow_the_results(page):
+    sign_in(page)
+    page.wait_for_selector("#results .card")
+    page.select_option("#intent", "defect")
+    page.select_option("#platform", "twitter")
+    page.click("#search-form button")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#results .card .badge.intent')]"
+        ".every(b => b.textContent === 'defect')"
+    )
+    cards = page.locator("#results .card")
+    assert cards.count() >= 1
+    for i in range(cards.count()):
+        assert "twitter" in cards.nth(i).locator(".meta").first.inner_text()
+
+
+def test_opening_a_result_shows_the_thread_with_classification_and_routing(page):
+    sign_in(page)
+    page.fill("#q", "blender motor burns")
+    page.click("#search-form button")
+    page.wait_for_selector("#results .card mark")
+    page.locator("#results .card").first.click()
+    page.wait_for_selector("#detail-view:not([hidden]) #detail .card")
+    thread = page.locator("#detail .card")
+    assert thread.count() == 2
+    assert "queue support.queue.en.tech_support" in thread.first.inner_text()
+    assert "Sorry Anna" in thread.nth(1).inner_text()  # the brand's reply, in order
+    shot(page, "thread")
+    page.click("#history-link")
+    page.wait_for_function(
+        "document.querySelector('#detail-title').textContent.startsWith('History')"
+    )
+    page.click("#back")
+    assert page.is_visible("#results-view")
+
+
+def test_persian_and_arabic_render_right_to_left(page):
+    sign_in(page)
+    page.wait_for_selector("#results .card")
+    page.select_option("#language", "fa")
+    page.click("#search-form button")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#results .card .badge.lang')]"
+        ".every(b => b.textContent === 'fa')"
+    )
+    text = page.locator("#results .card .text").first
+    assert text.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    shot(page, "rtl")
+    english = page.evaluate(
+        "() => { const d = document.createElement('div'); d.className = 'text'; d.dir = 'auto';"
+        " d.textContent = 'Where is my parcel'; document.body.append(d);"
+        " return getComputedStyle(d).direction }"
+    )
+    assert english == "ltr"
+
+
+def test_a_refused_key_shows_a_clear_error(page):
+    sign_in(page, "wrong-key")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "The API refused the key: unknown API key" in page.inner_text("#error")
+    shot(page, "error")
