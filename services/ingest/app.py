@@ -155,18 +155,6 @@ def create_app(
             raise HTTPException(403, "verification token mismatch")
         return challenge
 
-    @app.post("/webhooks/meta", response_model=IngestResult, responses=ERRORS)
-    async def meta_webhook(request: Request) -> JSONResponse:
-        """Messenger, Facebook Page feed, Instagram and WhatsApp deliveries."""
-        return await take(
-            request,
-            "meta",
-            lambda body, req: signatures.verify_meta(
-                body, req.headers.get("x-hub-signature-256"), settings.meta_app_secret
-            ),
-            meta.parse,
-        )
-
     @app.get("/webhooks/x", responses=ERRORS)
     async def x_crc(crc_token: str = Query(..., min_length=1)) -> dict[str, str]:
         """X's challenge-response check: prove we hold the consumer secret."""
@@ -176,53 +164,72 @@ def create_app(
             "response_token": signatures.x_signature(crc_token.encode(), settings.x_consumer_secret)
         }
 
-    @app.post("/webhooks/x", response_model=IngestResult, responses=ERRORS)
-    async def x_webhook(request: Request) -> JSONResponse:
-        """X Account Activity: tweets mentioning or replying to the brand, and DMs."""
-        return await take(
-            request,
+    # One delivery endpoint per platform: path, metrics label, signature check, adapter.
+    deliveries: list[tuple[str, str, Verifier, Adapter, str]] = [
+        (
+            "/webhooks/meta",
+            "meta",
+            lambda body, req: signatures.verify_meta(
+                body, req.headers.get("x-hub-signature-256"), settings.meta_app_secret
+            ),
+            meta.parse,
+            "Messenger, Facebook Page feed, Instagram and WhatsApp deliveries.",
+        ),
+        (
+            "/webhooks/x",
             "twitter",
             lambda body, req: signatures.verify_x(
                 body, req.headers.get("x-twitter-webhooks-signature"), settings.x_consumer_secret
             ),
             x.parse,
-        )
-
-    @app.post("/webhooks/viber", response_model=IngestResult, responses=ERRORS)
-    async def viber_webhook(request: Request) -> JSONResponse:
-        """Viber bot callbacks; only `message` callbacks become events."""
-        return await take(
-            request,
+            "X Account Activity: tweets mentioning or replying to the brand, and DMs.",
+        ),
+        (
+            "/webhooks/viber",
             "viber",
             lambda body, req: signatures.verify_viber(
                 body, req.headers.get("x-viber-content-signature"), settings.viber_auth_token
             ),
             viber.parse,
-        )
-
-    @app.post("/webhooks/telegram", response_model=IngestResult, responses=ERRORS)
-    async def telegram_webhook(request: Request) -> JSONResponse:
-        """Telegram Bot API updates (message, edited_message, channel posts)."""
-        return await take(
-            request,
+            "Viber bot callbacks; only `message` callbacks become events.",
+        ),
+        (
+            "/webhooks/telegram",
             "telegram",
             lambda body, req: signatures.verify_telegram(
                 req.headers.get("x-telegram-bot-api-secret-token"), settings.telegram_secret_token
             ),
             telegram.parse,
-        )
-
-    @app.post("/v1/events", response_model=IngestResult, responses=ERRORS)
-    async def generic_events(request: Request) -> JSONResponse:
-        """Events from any other source, already in the shared schema: one object or a
-        list. `received_at` may be omitted. Requires an `X-API-Key` header."""
-        return await take(
-            request,
+            "Telegram Bot API updates (message, edited_message, channel posts).",
+        ),
+        (
+            "/v1/events",
             "generic",
             lambda body, req: signatures.verify_api_key(
                 req.headers.get("x-api-key"), settings.ingest_api_keys
             ),
             generic.parse,
+            "Events from any other source, already in the shared schema: one object or a "
+            "list. `received_at` may be omitted. Requires an `X-API-Key` header.",
+        ),
+    ]
+
+    def endpoint(platform: str, verify: Verifier, adapter: Adapter) -> Callable:
+        async def deliver(request: Request) -> JSONResponse:
+            return await take(request, platform, verify, adapter)
+
+        return deliver
+
+    for path, platform, verify, adapter, description in deliveries:
+        app.add_api_route(
+            path,
+            endpoint(platform, verify, adapter),
+            methods=["POST"],
+            response_model=IngestResult,
+            responses=ERRORS,
+            summary=f"Deliveries to {path}",
+            description=description,
+            name=f"deliver_{platform}",
         )
 
     # --- operations -----------------------------------------------------------------

@@ -90,31 +90,23 @@ def route(
     due = due_at(clock_start, target, config.business_hours.get(language_queue))
     trace.append(f"due: {target:g} min for {priority} on {event.platform} -> {due.isoformat()}")
 
-    queue = queue_topic(language_queue, skill).name
-    routing = Routing(
-        queue=queue,
-        language_queue=language_queue,
-        skill=skill,
-        priority=priority,
-        first_response_due_at=due,
-        needs_translation=needs_translation,
-        rule=f"{queue_reason}/{priority_reason}",
-        routed_at=now,
+    routing = _routing(
+        language_queue,
+        skill,
+        priority,
+        due,
+        needs_translation,
+        f"{queue_reason}/{priority_reason}",
+        now,
     )
-    new_state = ConversationState(
-        queue=queue,
-        language_queue=language_queue,
-        skill=skill,
-        priority=priority,
-        needs_translation=needs_translation,
-        first_routed_at=state.first_routed_at if state else now,
+    return _decision(
+        routing,
+        state,
+        trace,
         inbound_at=recent,
         awaiting_since=state.awaiting_since if waiting else event.created_at,
         first_response_due_at=due,
-        first_response_at=state.first_response_at if state else None,
-        last_outbound_at=state.last_outbound_at if state else None,
     )
-    return Decision(routing, new_state, trace)
 
 
 def _outbound(
@@ -128,37 +120,55 @@ def _outbound(
         language_queue, needs_translation = _language_queue(event, config, trace)
         skill, _ = _skill(event, config, trace)
         priority = config.priority.default
-        first_routed_at = now
     else:
         language_queue, skill = state.language_queue, state.skill
         needs_translation, priority = state.needs_translation, state.priority
-        first_routed_at = state.first_routed_at
     trace.append("outbound: the brand answered; the first-response clock stops")
-    queue = queue_topic(language_queue, skill).name
-    routing = Routing(
-        queue=queue,
-        language_queue=language_queue,
-        skill=skill,
-        priority=priority,
-        first_response_due_at=None,
-        needs_translation=needs_translation,
-        rule="outbound/reply",
-        routed_at=now,
+    routing = _routing(
+        language_queue, skill, priority, None, needs_translation, "outbound/reply", now
     )
-    new_state = ConversationState(
-        queue=queue,
-        language_queue=language_queue,
-        skill=skill,
-        priority=priority,
-        needs_translation=needs_translation,
-        first_routed_at=first_routed_at,
-        inbound_at=state.inbound_at if state else [],
+    return _decision(
+        routing,
+        state,
+        trace,
         awaiting_since=None,
         first_response_due_at=None,
         first_response_at=(state.first_response_at if state else None) or event.created_at,
         last_outbound_at=event.created_at,
     )
-    return Decision(routing, new_state, trace)
+
+
+def _routing(
+    language_queue: str,
+    skill: str,
+    priority: Priority,
+    due: datetime | None,
+    needs_translation: bool,
+    rule: str,
+    now: datetime,
+) -> Routing:
+    return Routing(
+        queue=queue_topic(language_queue, skill).name,
+        language_queue=language_queue,
+        skill=skill,
+        priority=priority,
+        first_response_due_at=due,
+        needs_translation=needs_translation,
+        rule=rule,
+        routed_at=now,
+    )
+
+
+def _decision(
+    routing: Routing, state: ConversationState | None, trace: list[str], **clock: object
+) -> Decision:
+    """The decision, and the conversation state it leaves: the queue as routed now,
+    the clock fields as given, everything else as it was."""
+    before = state.model_dump() if state else {"first_routed_at": routing.routed_at}
+    queue = routing.model_dump(
+        include={"queue", "language_queue", "skill", "priority", "needs_translation"}
+    )
+    return Decision(routing, ConversationState.model_validate({**before, **queue, **clock}), trace)
 
 
 def _language_queue(

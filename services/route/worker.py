@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import faust
 from faust.types import EventT
+from kafka.errors import KafkaError
 from pydantic import ValidationError
 
 from services.route.config import ConfigError, RoutingConfig, load_config
@@ -64,7 +65,12 @@ class Router:
         except ConfigError as exc:
             log.error("route.reload_rejected", error=str(exc))
             return
-        self.ensure_queue_topics(config)
+        try:
+            self.ensure_queue_topics(config)
+        except KafkaError as exc:
+            # Without its queue topics the new rules could not deliver: keep the old.
+            log.error("route.reload_rejected", error=f"cannot create queue topics: {exc!r}")
+            return
         self.config = config
         log.info("route.reloaded", path=str(self.settings.routing_config))
 

@@ -138,6 +138,7 @@ def shot(page, name):
 def test_search_with_highlights_badges_and_dashboard(page):
     sign_in(page)
     page.wait_for_selector("#results .card")
+    page.wait_for_function("/\\d/.test(document.querySelector('#dash-total').textContent)")
     assert int(page.inner_text("#dash-total").replace(",", "")) >= 40
     assert page.locator("#dash-chart rect").count() > 0
     page.fill("#q", "Paket")

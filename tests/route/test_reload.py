@@ -1,0 +1,67 @@
+"""Reloading the rules of a running route worker with SIGHUP.
+
+Its own module: no other route worker may be running, or its output (under the old
+rules) would be on the same topic.
+"""
+
+import signal
+import time
+import uuid
+
+import pytest
+
+from services.route.config import DEFAULT_CONFIG
+from socialcare.topics import ROUTED
+from tests.route.test_worker import classified, publish, routed_by_id
+from tests.support.kafka_tail import TopicTail
+from tests.support.workers import ServiceProcess, free_port
+
+pytestmark = pytest.mark.integration
+
+
+def wait_for_log(worker, text, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while text not in worker.tail(1_000_000):
+        assert time.monotonic() < deadline, f"{text!r} not logged:\n{worker.tail()}"
+        time.sleep(0.2)
+
+
+def test_sighup_reloads_the_rules_without_losing_events(stack, settings, tmp_path):
+    rules = tmp_path / "routing.yaml"
+    rules.write_text(DEFAULT_CONFIG.read_text())
+    port = free_port()
+    worker = ServiceProcess(
+        ["route", "worker"],
+        env={
+            "SOCIALCARE_ROUTE_APP_ID": "socialcare-route-it-reload",
+            "SOCIALCARE_ROUTE_WEB_PORT": str(port),
+            "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / "data"),
+            "SOCIALCARE_ROUTING_CONFIG": str(rules),
+        },
+        ready_url=f"http://127.0.0.1:{port}/readyz",
+        log=tmp_path / "worker.log",
+    )
+    worker.start()
+    run = uuid.uuid4().hex[:8]
+    tail = TopicTail(settings, ROUTED.name)
+    try:
+        before = classified(f"before-{run}", 1, intent="praise")
+        publish(settings, (before.key, before.to_bytes()))
+        assert routed_by_id(tail, 1, before.conversation_id)
+        # An invalid edit is rejected and the old rules keep routing.
+        rules.write_text("version: 1\nlanguages: {staffed: [en]}\n")
+        worker.process.send_signal(signal.SIGHUP)
+        wait_for_log(worker, "route.reload_rejected")
+        rules.write_text(DEFAULT_CONFIG.read_text().replace("praise: engagement", "praise: social"))
+        worker.process.send_signal(signal.SIGHUP)
+        wait_for_log(worker, "route.reloaded")
+        after = classified(f"after-{run}", 1, intent="praise")
+        publish(settings, (after.key, after.to_bytes()))
+        routed = routed_by_id(tail, 1, after.conversation_id)
+    finally:
+        tail.close()
+        worker.stop()
+    assert routed[after.event_id][1].routing.queue == "support.queue.en.social"
+    log = worker.tail(200_000)
+    assert "route.reload_rejected" in log
+    assert "route.reloaded" in log
