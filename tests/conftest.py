@@ -14,6 +14,17 @@ from socialcare.stack import LocalStack
 REPO = Path(__file__).resolve().parent.parent
 
 
+def all_setting_names() -> set[str]:
+    """Every SOCIALCARE_* variable: the shared settings and each service's additions."""
+    from services.classify.settings import ClassifySettings
+    from services.ingest.settings import IngestSettings
+    from services.route.settings import RouteSettings
+    from services.search.settings import SearchSettings
+
+    models = (IngestSettings, RouteSettings, SearchSettings, ClassifySettings)
+    return {f"SOCIALCARE_{name.upper()}" for m in models for name in m.model_fields}
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings()

@@ -15,6 +15,7 @@ COMMANDS = [
     (["ingest", "serve", "--help"], "SOCIALCARE_INGEST_PORT"),
     (["ingest", "replay", "--help"], "progress bar"),
     (["classify", "worker", "--help"], "classification worker"),
+    (["classify", "convert-base", "--help"], "no model hub"),
     (["route", "worker", "--help"], "routing worker"),
     (["route", "explain", "--help"], "which rule"),
     (["search", "serve", "--help"], "search API"),

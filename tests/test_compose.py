@@ -4,11 +4,8 @@ import typer.main
 import yaml
 
 from services.cli import app
-from services.ingest.settings import IngestSettings
-from services.route.settings import RouteSettings
-from services.search.settings import SearchSettings
 from socialcare.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
-from tests.conftest import REPO
+from tests.conftest import REPO, all_setting_names
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -64,12 +61,7 @@ def test_services_wait_for_healthy_servers_and_provisioning():
 
 
 def test_every_socialcare_variable_in_compose_is_a_real_setting():
-    fields = {
-        **IngestSettings.model_fields,
-        **RouteSettings.model_fields,
-        **SearchSettings.model_fields,
-    }
-    known = {f"SOCIALCARE_{n.upper()}" for n in fields} | _cli_envvars()
+    known = all_setting_names() | _cli_envvars()
     used = {
         key
         for svc in SERVICES.values()
