@@ -15,7 +15,7 @@ COMMANDS = [
     (["ingest", "serve", "--help"], "SOCIALCARE_INGEST_PORT"),
     (["ingest", "replay", "--help"], "progress bar"),
     (["classify", "worker", "--help"], "classification worker"),
-    (["classify", "convert-base", "--help"], "no model hub"),
+    (["classify", "convert-base", "--help"], "Offline"),
     (["route", "worker", "--help"], "routing worker"),
     (["route", "explain", "--help"], "which rule"),
     (["search", "serve", "--help"], "search API"),
