@@ -47,6 +47,144 @@ def convert_base(
 
 
 @app.command()
+def train(
+    out: Path | None = typer.Option(None, help="Model directory (default: SOCIALCARE_MODEL_DIR)."),
+    base: Path | None = typer.Option(
+        None, help="Base encoder (default: SOCIALCARE_BASE_MODEL_DIR)."
+    ),
+    epochs: int = typer.Option(3, min=1, help="Passes over the training split."),
+    max_steps: int | None = typer.Option(None, min=1, help="Stop after this many steps."),
+    seed: int = typer.Option(13, help="Random seed: the same seed gives the same model."),
+    train_embeddings: bool = typer.Option(
+        False, "--train-embeddings", help="Also update the 250k-row embedding matrix (slow)."
+    ),
+) -> None:
+    """Fine-tune the base encoder with intent and sentiment heads on data/corpus (the
+    train split), with a progress bar; writes tokenizer, weights, label maps, a
+    version string and training.json into the model directory."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from services.classify.settings import ClassifySettings
+    from services.classify.train import TrainConfig
+    from services.classify.train import train as run
+
+    settings = ClassifySettings()
+    config = TrainConfig(
+        base=base or settings.base_model_dir,
+        out=out or settings.model_dir,
+        epochs=epochs,
+        max_steps=max_steps,
+        seed=seed,
+        freeze_embeddings=not train_embeddings,
+    )
+    if not (config.base / "config.json").exists():
+        typer.secho(
+            f"no base model in {config.base}: run `socialcare classify convert-base`",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)
+    columns = (
+        TextColumn("training"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.3f}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=False) as progress:
+        task = progress.add_task("train", total=None, loss=0.0)
+
+        def on_step(step: int, total: int, loss: float) -> None:
+            progress.update(task, completed=step, total=total, loss=loss)
+
+        report = run(config, on_step)
+    typer.echo(
+        f"model {report['version']} written to {config.out} "
+        f"({report['steps']} steps, {report['seconds_per_step']} s/step)"
+    )
+
+
+@app.command()
+def evaluate(
+    model: Path | None = typer.Option(
+        None, help="Model directory (default: SOCIALCARE_MODEL_DIR)."
+    ),
+    split: str = typer.Option("test", help="train, dev or test."),
+    output: Path | None = typer.Option(None, help="Also write the report as JSON here."),
+) -> None:
+    """Accuracy and macro-F1 for intent and sentiment, per language and overall, with
+    confusion matrices: a table on stdout, JSON with --output."""
+    import json
+
+    from services.classify.evaluate import evaluate as run
+    from services.classify.evaluate import table
+    from services.classify.settings import ClassifySettings
+
+    report = run(model or ClassifySettings().model_dir, split)
+    typer.echo(table(report))
+    if output:
+        output.write_text(json.dumps(report, indent=2))
+
+
+@app.command()
+def predict(
+    input: Path | None = typer.Option(
+        None, "--input", help="JSONL with a `text` field (default: stdin)."
+    ),
+    output: Path | None = typer.Option(None, "--output", help="JSONL out (default: stdout)."),
+    model: Path | None = typer.Option(
+        None, help="Model directory (default: SOCIALCARE_MODEL_DIR)."
+    ),
+) -> None:
+    """Classify a JSONL file (backfills): each object comes back with intent,
+    intent_scores, sentiment, sentiment_scores, language, language_confidence and
+    model_version added. Batched; progress on stderr."""
+    import json
+    import sys
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from services.classify.language import LanguageIdentifier
+    from services.classify.predict import Predictor
+    from services.classify.settings import ClassifySettings
+
+    source = input.open(encoding="utf-8") if input else sys.stdin
+    rows = [json.loads(line) for line in source if line.strip()]
+    missing = [n for n, row in enumerate(rows, 1) if not isinstance(row.get("text"), str)]
+    if missing:
+        typer.secho(f"lines without a text field: {missing[:10]}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    predictor = Predictor(model or ClassifySettings().model_dir)
+    languages = LanguageIdentifier()
+    sink = output.open("w", encoding="utf-8") if output else sys.stdout
+    # Progress on stderr: stdout carries the JSONL.
+    with Progress(transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task("classifying", total=len(rows))
+        for row, p in zip(rows, predictor.predict_stream(r["text"] for r in rows), strict=True):
+            language = languages.detect(row["text"])
+            row |= {
+                "intent": p.intent,
+                "intent_scores": p.intent_scores,
+                "sentiment": p.sentiment,
+                "sentiment_scores": p.sentiment_scores,
+                "language": language.code,
+                "language_confidence": language.confidence,
+                "model_version": predictor.version,
+            }
+            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+            progress.advance(task)
+    if output:
+        sink.close()
+
+
+@app.command()
 def worker() -> None:
     """Run the faust classification worker."""
     pending(3, "classify worker")

@@ -11,3 +11,7 @@ class ClassifySettings(Settings):
         description="The base encoder (a transformers checkpoint with tokenizer.json); "
         "`classify convert-base` writes it, any other BERT-style encoder works too.",
     )
+    model_dir: Path = Field(
+        Path(".models/socialcare-classifier"),
+        description="The fine-tuned classifier `classify train` writes and the worker loads.",
+    )

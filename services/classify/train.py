@@ -1,0 +1,151 @@
+"""Fine-tuning: the base encoder plus two heads on the project's corpus.
+
+Seeded and reproducible. The 250k-row word embedding matrix is frozen by default:
+updating it costs most of a training step on CPU and the corpus is far too small to
+move 96 million parameters usefully.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from transformers import get_linear_schedule_with_warmup
+
+from services.classify.data import CORPUS_DIR, INTENTS, SENTIMENTS, Example, load
+from services.classify.model import Classifier, load_tokenizer
+
+
+@dataclass
+class TrainConfig:
+    base: Path
+    out: Path
+    corpus: Path = CORPUS_DIR
+    epochs: int = 3
+    batch_size: int = 16
+    learning_rate: float = 5e-5
+    head_learning_rate: float = 1e-3
+    max_length: int = 96
+    seed: int = 13
+    freeze_embeddings: bool = True
+    max_steps: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _batches(examples: list[Example], size: int, rng: random.Random) -> list[list[Example]]:
+    shuffled = examples[:]
+    rng.shuffle(shuffled)
+    # Length-bucketed within windows of 8 batches: less padding, still shuffled.
+    window = size * 8
+    batches = []
+    for start in range(0, len(shuffled), window):
+        chunk = sorted(shuffled[start : start + window], key=lambda e: len(e.text))
+        batches += [chunk[i : i + size] for i in range(0, len(chunk), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None = None) -> dict:
+    """Train, save the model directory, and return what happened (for metrics.json)."""
+    _seed(config.seed)
+    tokenizer = load_tokenizer(config.base)
+    model = Classifier.from_base(config.base)
+    if config.freeze_embeddings:
+        model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    examples = load(config.corpus, split="train")
+    if not examples:
+        raise ValueError(f"no training examples in {config.corpus}")
+    rng = random.Random(config.seed)
+    per_epoch = -(-len(examples) // config.batch_size)
+    total = min(config.max_steps or per_epoch * config.epochs, per_epoch * config.epochs)
+
+    heads = [*model.intent.parameters(), *model.sentiment.parameters()]
+    encoder = [p for p in model.encoder.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": encoder, "lr": config.learning_rate},
+            {"params": heads, "lr": config.head_learning_rate},
+        ],
+        weight_decay=0.01,
+    )
+    schedule = get_linear_schedule_with_warmup(optimizer, max(1, total // 10), total)
+    loss_fn = nn.CrossEntropyLoss()
+    intent_index = {label: i for i, label in enumerate(INTENTS)}
+    sentiment_index = {label: i for i, label in enumerate(SENTIMENTS)}
+
+    model.train()
+    step, started, losses = 0, time.perf_counter(), []
+    while step < total:
+        for batch in _batches(examples, config.batch_size, rng):
+            if step >= total:
+                break
+            encoded = tokenizer(
+                [e.text for e in batch],
+                padding=True,
+                truncation=True,
+                max_length=config.max_length,
+                return_tensors="pt",
+            )
+            intent_logits, sentiment_logits, _ = model(
+                encoded["input_ids"], encoded["attention_mask"]
+            )
+            loss = loss_fn(
+                intent_logits, torch.tensor([intent_index[e.intent] for e in batch])
+            ) + loss_fn(
+                sentiment_logits, torch.tensor([sentiment_index[e.sentiment] for e in batch])
+            )
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            step += 1
+            losses.append(loss.item())
+            if on_step:
+                on_step(step, total, loss.item())
+    elapsed = time.perf_counter() - started
+
+    model.eval()
+    version = _version(config, examples)
+    model.save(config.out, version)
+    tokenizer_file = config.base / "tokenizer.json"
+    (config.out / "tokenizer.json").write_bytes(tokenizer_file.read_bytes())
+    report = {
+        "version": version,
+        "trained_at": datetime.now(UTC).isoformat(),
+        "examples": len(examples),
+        "steps": step,
+        "seconds": round(elapsed, 1),
+        "seconds_per_step": round(elapsed / max(1, step), 3),
+        "final_loss": round(float(np.mean(losses[-20:])), 4),
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+    }
+    (config.out / "training.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def _version(config: TrainConfig, examples: list[Example]) -> str:
+    digest = hashlib.sha256()
+    for e in examples:
+        digest.update(f"{e.text}\t{e.intent}\t{e.sentiment}\n".encode())
+    digest.update(
+        json.dumps(
+            [config.seed, config.epochs, config.max_steps, config.freeze_embeddings]
+        ).encode()
+    )
+    return f"e5-small-care-{digest.hexdigest()[:10]}"

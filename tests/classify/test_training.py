@@ -1,0 +1,117 @@
+"""Training, prediction, evaluation and the CLI, on a tiny model (fast), and one short
+run on the real base encoder (marked slow)."""
+
+import json
+
+import pytest
+from safetensors.numpy import load_file
+from typer.testing import CliRunner
+
+from services.classify.data import INTENTS, SENTIMENTS, load, split_of
+from services.classify.evaluate import evaluate, table
+from services.classify.predict import Predictor
+from services.classify.settings import ClassifySettings
+from services.classify.train import TrainConfig, train
+from services.cli import app
+
+
+def test_split_is_stable_and_disjoint(tiny_corpus):
+    splits = {name: load(tiny_corpus, split=name) for name in ("train", "dev", "test")}
+    texts = [{e.text for e in examples} for examples in splits.values()]
+    assert not (texts[0] & texts[1]) and not (texts[0] & texts[2]) and not (texts[1] & texts[2])
+    assert sum(len(t) for t in texts) == len(load(tiny_corpus))
+    assert split_of("Where is my parcel?") == split_of("Where is my parcel?")
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_base, tiny_corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model")
+    report = train(TrainConfig(base=tiny_base, out=out, corpus=tiny_corpus, epochs=2))
+    return out, report
+
+
+def test_training_writes_a_complete_model_directory(trained):
+    out, report = trained
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "heads.safetensors",
+        "tokenizer.json",
+        "labels.json",
+        "VERSION",
+        "training.json",
+    ):
+        assert (out / name).exists(), name
+    assert json.loads((out / "labels.json").read_text()) == {
+        "intent": INTENTS,
+        "sentiment": SENTIMENTS,
+    }
+    assert (out / "VERSION").read_text().strip() == report["version"]
+    assert report["steps"] > 0
+
+
+def test_the_same_seed_gives_the_same_model(tiny_base, tiny_corpus, tmp_path, trained):
+    out, _ = trained
+    train(TrainConfig(base=tiny_base, out=tmp_path, corpus=tiny_corpus, epochs=2))
+    first, again = (
+        load_file(str(out / "heads.safetensors")),
+        load_file(str(tmp_path / "heads.safetensors")),
+    )
+    assert all((first[k] == again[k]).all() for k in first)
+
+
+def test_predictions_are_labels_with_scores_and_an_embedding(trained):
+    out, _ = trained
+    predictions = Predictor(out).predict(["Where is my parcel?", "Thanks!", "x" * 3000])
+    assert len(predictions) == 3
+    for p in predictions:
+        assert p.intent in INTENTS and p.sentiment in SENTIMENTS
+        assert sum(p.intent_scores.values()) == pytest.approx(1, abs=1e-3)
+        assert p.intent_scores[p.intent] == max(p.intent_scores.values())
+        assert len(p.embedding) == 16
+        assert sum(v * v for v in p.embedding) == pytest.approx(1, abs=1e-2)
+
+
+def test_evaluation_report_and_table(trained, tiny_corpus):
+    out, _ = trained
+    report = evaluate(out, split="train", corpus=tiny_corpus)
+    assert set(report["overall"]) == {"intent", "sentiment"}
+    assert 0 <= report["overall"]["intent"]["macro_f1"] <= 1
+    assert set(report["confusion"]["intent"]) == set(INTENTS)
+    assert (
+        sum(sum(row.values()) for row in report["confusion"]["intent"].values())
+        == (report["overall"]["intent"]["n"])
+    )
+    assert "overall" in table(report)
+
+
+def test_predict_command_adds_the_fields_to_each_object(trained, tmp_path):
+    out, _ = trained
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        json.dumps({"id": 1, "text": "Тапсырысым әлі келген жоқ, қашан жеткізесіздер?"})
+        + "\n"
+        + json.dumps({"id": 2, "text": "😡😡"})
+        + "\n"
+    )
+    result = CliRunner().invoke(
+        app, ["classify", "predict", "--input", str(source), "--model", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [r["id"] for r in rows] == [1, 2]
+    assert rows[0]["language"] == "kk" and rows[1]["language"] == "und"
+    for row in rows:
+        assert row["intent"] in INTENTS and row["sentiment"] in SENTIMENTS
+        assert row["model_version"] == (out / "VERSION").read_text().strip()
+
+
+@pytest.mark.slow
+def test_a_short_run_on_the_real_base_encoder(tiny_corpus, tmp_path):
+    base = ClassifySettings().base_model_dir
+    if not (base / "config.json").exists():
+        result = CliRunner().invoke(app, ["classify", "convert-base", "--dest", str(base)])
+        assert result.exit_code == 0, result.output
+    report = train(TrainConfig(base=base, out=tmp_path, corpus=tiny_corpus, max_steps=3))
+    assert report["steps"] == 3
+    assert len(Predictor(tmp_path).predict(["Wo ist mein Paket?"])[0].embedding) == 384
