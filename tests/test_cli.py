@@ -34,11 +34,9 @@ def test_every_command_has_help(args, expected):
     assert expected in result.output
 
 
-@pytest.mark.parametrize(
-    "args,issue",
-    [(["classify", "worker"], 3)],
-)
-def test_roles_not_built_yet_say_so_and_fail(args, issue):
-    result = runner.invoke(app, args)
-    assert result.exit_code == 2
-    assert f"issue #{issue}" in result.output
+def test_classify_worker_without_a_model_says_how_to_make_one(tmp_path):
+    result = runner.invoke(
+        app, ["classify", "worker"], env={"SOCIALCARE_MODEL_DIR": str(tmp_path / "none")}
+    )
+    assert result.exit_code == 1
+    assert "classify train" in result.output

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from services._pending import pending
-
 app = typer.Typer(
     help="Tag every event's intent, sentiment and language with a multilingual "
     "transformer: social.events.raw -> social.events.classified.",
@@ -186,5 +184,21 @@ def predict(
 
 @app.command()
 def worker() -> None:
-    """Run the faust classification worker."""
-    pending(3, "classify worker")
+    """Run the faust classification worker: social.events.raw ->
+    social.events.classified, in micro-batches (SOCIALCARE_CLASSIFY_BATCH_SIZE /
+    _SECONDS), with the model of SOCIALCARE_MODEL_DIR. Records that do not parse go to
+    the DLQ. Health, readiness and metrics on SOCIALCARE_CLASSIFY_WEB_PORT (6066)."""
+    from services.classify.settings import ClassifySettings
+    from services.classify.worker import create_app
+    from socialcare.kafka import run_worker
+
+    settings = ClassifySettings()
+    if not (settings.model_dir / "heads.safetensors").exists():
+        typer.secho(
+            f"no trained model in {settings.model_dir}: run `socialcare classify "
+            "convert-base` and `socialcare classify train`",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)
+    run_worker(create_app(settings), settings.log_level)

@@ -15,3 +15,14 @@ class ClassifySettings(Settings):
         Path(".models/socialcare-classifier"),
         description="The fine-tuned classifier `classify train` writes and the worker loads.",
     )
+    classify_app_id: str = Field(
+        "socialcare-classify",
+        description="Faust app id of the classify worker: its consumer group.",
+    )
+    classify_web_port: int = Field(
+        6066, description="Port of the classify worker's /healthz, /readyz and /metrics."
+    )
+    classify_batch_size: int = Field(16, ge=1, description="Most events per model batch.")
+    classify_batch_seconds: float = Field(
+        0.05, gt=0, description="Longest wait to fill a model batch (latency vs throughput)."
+    )

@@ -1,0 +1,108 @@
+"""The classify worker: social.events.raw -> social.events.classified.
+
+Events are taken in micro-batches (size and wait bound) so the model sees several
+texts at once, sorted by length; the batch is acknowledged - its offsets committed -
+only after Kafka acknowledged every classified event and dead letter of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import faust
+from pydantic import ValidationError
+
+from services.classify.language import LanguageIdentifier
+from services.classify.predict import Predictor
+from services.classify.settings import ClassifySettings
+from socialcare import kafka
+from socialcare.logging import get_logger
+from socialcare.metrics import EVENTS, STAGE_SECONDS
+from socialcare.schema import Classification, ClassifiedEvent, Event
+from socialcare.streams import (
+    Outgoing,
+    bytes_topic,
+    dead_letter,
+    dlq_topic,
+    send_acknowledged,
+)
+from socialcare.topics import CLASSIFIED, RAW
+from socialcare.worker_web import add_ops_pages
+
+SERVICE = "classify"
+log = get_logger(__name__)
+
+
+def create_app(settings: ClassifySettings | None = None) -> faust.App:
+    settings = settings or ClassifySettings()
+    # Loaded here, at start-up, so a missing model fails the start, not the first event.
+    predictor = Predictor(settings.model_dir)
+    languages = LanguageIdentifier()
+    app = kafka.faust_app(
+        settings.classify_app_id,
+        settings,
+        web_enabled=True,
+        web_port=settings.classify_web_port,
+        web_bind="0.0.0.0",
+    )
+    add_ops_pages(app)
+    source = bytes_topic(app, RAW)
+    sink = bytes_topic(app, CLASSIFIED)
+    dlq = dlq_topic(app)
+
+    def classify(events: list[Event]) -> list[ClassifiedEvent]:
+        with STAGE_SECONDS.labels(SERVICE, "model").time():
+            predictions = predictor.predict([e.text for e in events])
+        classified = []
+        for event, p in zip(events, predictions, strict=True):
+            language = languages.detect(event.text)
+            classified.append(
+                ClassifiedEvent.model_validate(
+                    {
+                        **event.model_dump(),
+                        "classification": Classification(
+                            intent=p.intent,
+                            intent_scores=p.intent_scores,
+                            sentiment=p.sentiment,
+                            sentiment_scores=p.sentiment_scores,
+                            language=language.code,
+                            language_confidence=language.confidence,
+                            model_version=predictor.version,
+                            embedding=p.embedding,
+                        ).model_dump(),
+                    }
+                )
+            )
+        return classified
+
+    async def handle(batch: list) -> None:
+        outgoing, parsed = [], []
+        for event in batch:
+            try:
+                parsed.append(Event.model_validate_json(event.message.value))
+            except ValidationError as exc:
+                outgoing.append(dead_letter(dlq, SERVICE, event, exc))
+        if parsed:
+            # The model runs in a thread: the event loop keeps heartbeating to Kafka.
+            for c in await asyncio.to_thread(classify, parsed):
+                outgoing.append(
+                    Outgoing(sink, c.key, c.to_bytes(), {"event_id": c.event_id.encode()})
+                )
+        await send_acknowledged(outgoing, service=SERVICE)
+        EVENTS.labels(SERVICE, RAW.name, "ok").inc(len(parsed))
+
+    @app.agent(source)
+    async def classify_events(stream: faust.StreamT) -> None:
+        async for batch in stream.take_events(
+            settings.classify_batch_size, within=settings.classify_batch_seconds
+        ):
+            try:
+                await handle(batch)
+            except BaseException:
+                # take_events acks a batch however its body ends; leaving before that
+                # ack is committed turns an unexpected error into a replay, not a loss.
+                log.exception("classify.crashed")
+                os._exit(70)
+
+    return app
