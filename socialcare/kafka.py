@@ -102,6 +102,16 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
     return faust.App(app_id, **config)
 
 
+def worker_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
+    """A faust app for a pipeline worker: its web server serves /healthz, /readyz and
+    /metrics (the Kubernetes probes and the Prometheus scrape)."""
+    from socialcare.worker_web import add_ops_pages
+
+    app = faust_app(app_id, settings, web_enabled=True, web_port=web_port, web_bind="0.0.0.0")
+    add_ops_pages(app)
+    return app
+
+
 def run_worker(app: faust.App, log_level: str = "INFO") -> None:
     """Run a faust app as a worker in this process until SIGTERM/SIGINT.
 

@@ -9,8 +9,9 @@ than a crash inside faust's codec layer.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import faust
@@ -117,6 +118,29 @@ async def process_durably(
         task.add_done_callback(in_flight.discard)
         EVENTS.labels(service, event.message.topic, "ok").inc()
         STAGE_SECONDS.labels(service, "handle").observe(time.perf_counter() - started)
+
+
+async def process_batches(
+    stream: faust.StreamT,
+    handle: Callable[[list[EventT]], Awaitable[None]],
+    *,
+    service: str,
+    size: int,
+    within: float,
+) -> None:
+    """Run ``handle`` on micro-batches of up to ``size`` events or ``within`` seconds.
+
+    faust acks a batch when the next one is taken, however ``handle`` ended. So
+    ``handle`` must only return once the batch's output is durable, and if it fails
+    unexpectedly the process leaves at once, before that ack can be committed: the
+    batch is replayed after the restart instead of being lost.
+    """
+    async for batch in stream.take_events(size, within=within):
+        try:
+            await handle(list(batch))
+        except BaseException:
+            log.exception("stream.batch_failed", service=service)
+            os._exit(70)
 
 
 def dead_letter(

@@ -8,7 +8,6 @@ only after Kafka acknowledged every classified event and dead letter of it.
 from __future__ import annotations
 
 import asyncio
-import os
 
 import faust
 from pydantic import ValidationError
@@ -17,7 +16,6 @@ from services.classify.language import LanguageIdentifier
 from services.classify.predict import Predictor
 from services.classify.settings import ClassifySettings
 from socialcare import kafka
-from socialcare.logging import get_logger
 from socialcare.metrics import EVENTS, STAGE_SECONDS
 from socialcare.schema import Classification, ClassifiedEvent, Event
 from socialcare.streams import (
@@ -25,13 +23,12 @@ from socialcare.streams import (
     bytes_topic,
     dead_letter,
     dlq_topic,
+    process_batches,
     send_acknowledged,
 )
 from socialcare.topics import CLASSIFIED, RAW
-from socialcare.worker_web import add_ops_pages
 
 SERVICE = "classify"
-log = get_logger(__name__)
 
 
 def create_app(settings: ClassifySettings | None = None) -> faust.App:
@@ -39,14 +36,7 @@ def create_app(settings: ClassifySettings | None = None) -> faust.App:
     # Loaded here, at start-up, so a missing model fails the start, not the first event.
     predictor = Predictor(settings.model_dir)
     languages = LanguageIdentifier()
-    app = kafka.faust_app(
-        settings.classify_app_id,
-        settings,
-        web_enabled=True,
-        web_port=settings.classify_web_port,
-        web_bind="0.0.0.0",
-    )
-    add_ops_pages(app)
+    app = kafka.worker_app(settings.classify_app_id, settings, settings.classify_web_port)
     source = bytes_topic(app, RAW)
     sink = bytes_topic(app, CLASSIFIED)
     dlq = dlq_topic(app)
@@ -94,15 +84,12 @@ def create_app(settings: ClassifySettings | None = None) -> faust.App:
 
     @app.agent(source)
     async def classify_events(stream: faust.StreamT) -> None:
-        async for batch in stream.take_events(
-            settings.classify_batch_size, within=settings.classify_batch_seconds
-        ):
-            try:
-                await handle(batch)
-            except BaseException:
-                # take_events acks a batch however its body ends; leaving before that
-                # ack is committed turns an unexpected error into a replay, not a loss.
-                log.exception("classify.crashed")
-                os._exit(70)
+        await process_batches(
+            stream,
+            handle,
+            service=SERVICE,
+            size=settings.classify_batch_size,
+            within=settings.classify_batch_seconds,
+        )
 
     return app

@@ -24,7 +24,6 @@ from socialcare.logging import get_logger
 from socialcare.schema import ClassifiedEvent, RoutedEvent
 from socialcare.streams import Outgoing, bytes_topic, dead_letter, dlq_topic, process_durably
 from socialcare.topics import CLASSIFIED, ROUTED, queue_topic
-from socialcare.worker_web import add_ops_pages
 
 SERVICE = "route"
 log = get_logger(__name__)
@@ -114,14 +113,7 @@ class Router:
 def create_app(settings: RouteSettings | None = None) -> tuple[faust.App, Router]:
     settings = settings or RouteSettings()
     config = load_config(settings.routing_config)  # invalid rules stop start-up, loudly
-    app = kafka.faust_app(
-        settings.route_app_id,
-        settings,
-        web_enabled=True,
-        web_port=settings.route_web_port,
-        web_bind="0.0.0.0",
-    )
-    add_ops_pages(app)
+    app = kafka.worker_app(settings.route_app_id, settings, settings.route_web_port)
     router = Router(app, settings, config)
     source = bytes_topic(app, CLASSIFIED)
 

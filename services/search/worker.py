@@ -7,35 +7,29 @@ the batch is indexed again, which the event_id document ids make harmless.
 
 from __future__ import annotations
 
-import os
-
 import faust
 from pydantic import ValidationError
 
 from services.search.indexer import Indexer, IndexRejected
 from services.search.settings import SearchSettings
 from socialcare import elastic, kafka
-from socialcare.logging import get_logger
 from socialcare.metrics import EVENTS
 from socialcare.schema import RoutedEvent
-from socialcare.streams import bytes_topic, dead_letter, dlq_topic, send_acknowledged
+from socialcare.streams import (
+    bytes_topic,
+    dead_letter,
+    dlq_topic,
+    process_batches,
+    send_acknowledged,
+)
 from socialcare.topics import ROUTED
-from socialcare.worker_web import add_ops_pages
 
 SERVICE = "index"
-log = get_logger(__name__)
 
 
 def create_app(settings: SearchSettings | None = None) -> faust.App:
     settings = settings or SearchSettings()
-    app = kafka.faust_app(
-        settings.index_app_id,
-        settings,
-        web_enabled=True,
-        web_port=settings.index_web_port,
-        web_bind="0.0.0.0",
-    )
-    add_ops_pages(app)
+    app = kafka.worker_app(settings.index_app_id, settings, settings.index_web_port)
     source = bytes_topic(app, ROUTED)
     dlq = dlq_topic(app)
     es = elastic.async_client(settings)
@@ -43,17 +37,13 @@ def create_app(settings: SearchSettings | None = None) -> faust.App:
 
     @app.agent(source)
     async def index_events(stream: faust.StreamT) -> None:
-        async for batch in stream.take_events(
-            settings.index_batch_size, within=settings.index_batch_seconds
-        ):
-            try:
-                await index_batch(batch)
-            except BaseException:
-                # take_events acks a batch however its body ends. Leaving now, before
-                # that ack can be committed, is what turns an unexpected error into
-                # a replay after restart instead of a lost batch.
-                log.exception("index.crashed")
-                os._exit(70)
+        await process_batches(
+            stream,
+            index_batch,
+            service=SERVICE,
+            size=settings.index_batch_size,
+            within=settings.index_batch_seconds,
+        )
 
     async def index_batch(batch: list) -> None:
         dead, parsed = [], {}
