@@ -1,8 +1,8 @@
 """``socialcare demo``: the local pipeline on sample traffic.
 
 Today it brings up the stack, publishes the sample events to social.events.raw with
-the same producer ingest uses, reads them back from Kafka and says which services
-exist; as the services land it grows into the full end-to-end run.
+the same producer ingest uses, reads them back from Kafka and says how to run each
+service; the end-to-end run through all services is issue #8.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from socialcare.topics import RAW
 SAMPLES = Path(__file__).resolve().parent / "samples" / "events.jsonl"
 
 SERVICES = [
-    ("ingest serve", "webhooks -> social.events.raw", "issue #4"),
-    ("classify worker", "raw -> social.events.classified", "issue #3"),
-    ("route worker", "classified -> support.queue.<lang>.<skill> + routed", "issue #5"),
-    ("search index-worker", "routed -> Elasticsearch", "issue #6"),
-    ("search serve", "search API for agents", "issue #6"),
+    ("ingest serve", "webhooks -> social.events.raw", "port 8000"),
+    ("classify worker", "raw -> social.events.classified", "needs `classify train`"),
+    ("route worker", "classified -> support.queue.<lang>.<skill> + routed", "web 6067"),
+    ("search index-worker", "routed -> Elasticsearch", "web 6068"),
+    ("search serve", "search API + agent console (/console)", "port 8001"),
 ]
 
 
