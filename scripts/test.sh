@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 scripts/browser.sh
+scripts/model.sh
 bin=.venv/bin
 
 was_running=0

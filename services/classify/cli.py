@@ -56,6 +56,12 @@ def train(
     train_embeddings: bool = typer.Option(
         False, "--train-embeddings", help="Also update the 250k-row embedding matrix (slow)."
     ),
+    if_stale: bool = typer.Option(
+        False,
+        "--if-stale",
+        help="Convert the base if it is missing, and train only if the model directory does "
+        "not already hold the model of this corpus and configuration (the quick start).",
+    ),
 ) -> None:
     """Fine-tune the base encoder with intent and sentiment heads on data/corpus (the
     train split), with a progress bar; writes tokenizer, weights, label maps, a
@@ -69,7 +75,7 @@ def train(
     )
 
     from services.classify.settings import ClassifySettings
-    from services.classify.train import TrainConfig
+    from services.classify.train import TrainConfig, is_current
     from services.classify.train import train as run
 
     settings = ClassifySettings()
@@ -81,6 +87,12 @@ def train(
         seed=seed,
         freeze_embeddings=not train_embeddings,
     )
+    if if_stale:
+        if is_current(config):
+            typer.echo(f"model {(config.out / 'VERSION').read_text().strip()} is current")
+            return
+        if not (config.base / "config.json").exists():
+            convert_base(dest=config.base, source=None)
     if not (config.base / "config.json").exists():
         typer.secho(
             f"no base model in {config.base}: run `socialcare classify convert-base`",

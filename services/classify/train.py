@@ -139,6 +139,21 @@ def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None
     return report
 
 
+def expected_version(config: TrainConfig) -> str:
+    """The version `train` would write for this corpus and configuration."""
+    return _version(config, load(config.corpus, split="train"))
+
+
+def is_current(config: TrainConfig) -> bool:
+    """True when ``config.out`` already holds the model this corpus and config give."""
+    version_file = config.out / "VERSION"
+    return (
+        (config.out / "heads.safetensors").exists()
+        and version_file.exists()
+        and (version_file.read_text().strip() == expected_version(config))
+    )
+
+
 def _version(config: TrainConfig, examples: list[Example]) -> str:
     digest = hashlib.sha256()
     for e in examples:

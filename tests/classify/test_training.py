@@ -115,3 +115,41 @@ def test_a_short_run_on_the_real_base_encoder(tiny_corpus, tmp_path):
     report = train(TrainConfig(base=base, out=tmp_path, corpus=tiny_corpus, max_steps=3))
     assert report["steps"] == 3
     assert len(Predictor(tmp_path).predict(["Wo ist mein Paket?"])[0].embedding) == 384
+
+
+def test_train_if_stale_trains_once_then_reuses(tiny_base, tmp_path):
+    args = [
+        "classify",
+        "train",
+        "--if-stale",
+        "--base",
+        str(tiny_base),
+        "--out",
+        str(tmp_path),
+        "--max-steps",
+        "2",
+    ]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "written to" in first.output
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "is current" in again.output
+
+
+@pytest.mark.slow
+def test_the_trained_model_gets_plain_messages_right():
+    """The model the quick start trains (scripts/model.sh), on unambiguous messages."""
+    model_dir = ClassifySettings().model_dir
+    if not (model_dir / "heads.safetensors").exists():
+        pytest.skip("no trained model: scripts/model.sh trains it")
+    predictions = Predictor(model_dir).predict(
+        [
+            "Where is my parcel?! Tracking has not moved for a week, this is ridiculous 😡",
+            "Thank you so much, your support team was wonderful!",
+            "Вы списали деньги дважды за один заказ, верните",
+            "Die Kopfhörer laden nach zwei Tagen nicht mehr",
+        ]
+    )
+    assert [p.intent for p in predictions] == ["shipping", "praise", "order_issue", "defect"]
+    assert [p.sentiment for p in predictions] == ["negative", "positive", "negative", "negative"]

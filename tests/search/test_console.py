@@ -141,6 +141,7 @@ def test_search_with_highlights_badges_and_dashboard(page):
     page.wait_for_function("/\\d/.test(document.querySelector('#dash-total').textContent)")
     assert int(page.inner_text("#dash-total").replace(",", "")) >= 40
     assert page.locator("#dash-chart rect").count() > 0
+    assert page.locator("#dash-sentiment-chart rect").count() > 0
     page.fill("#q", "Paket")
     page.click("#search-form button")
     page.wait_for_selector("#results .card mark")

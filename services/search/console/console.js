@@ -5,6 +5,7 @@ const $ = (id) => document.getElementById(id);
 const KEY = "socialcare.apiKey";
 const INTENT_COLORS = { defect: "#c93c3c", order_issue: "#f08a24", shipping: "#2f5bea",
                         praise: "#2c8a4b", other: "#8a8f9c" };
+const SENTIMENT_COLORS = { negative: "#c93c3c", neutral: "#8a8f9c", positive: "#2c8a4b" };
 let cursor = null;
 
 function esc(text) {
@@ -164,27 +165,28 @@ async function dashboard() {
     .map(([lang, n]) => `${lang} ${n}`).join(" · ") || "–";
   $("dash-sentiment").textContent = Object.entries(body.sentiment)
     .map(([s, n]) => `${s} ${n}`).join(" · ") || "–";
-  drawChart(body.over_time);
+  drawChart($("dash-chart"), body.over_time, "intent", INTENT_COLORS);
+  drawChart($("dash-sentiment-chart"), body.over_time, "sentiment", SENTIMENT_COLORS);
+  $("dash-legend").innerHTML = Object.entries(INTENT_COLORS)
+    .map(([intent, color]) => `<span><i style="background:${color}"></i>${intent}</span>`).join("");
 }
 
-function drawChart(buckets) {
-  const svg = $("dash-chart");
-  const width = svg.clientWidth || 600, height = 60;
+// Stacked bars per time bucket: one colour per label of `field` (intent or sentiment).
+function drawChart(svg, buckets, field, colors) {
+  const width = svg.clientWidth || 300, height = 60;
   const max = Math.max(1, ...buckets.map((b) => b.total));
   const barWidth = buckets.length ? width / buckets.length : width;
   let bars = "";
   buckets.forEach((bucket, i) => {
     let y = height;
-    for (const [intent, color] of Object.entries(INTENT_COLORS)) {
-      const h = ((bucket.intent[intent] || 0) / max) * height;
+    for (const [label, color] of Object.entries(colors)) {
+      const h = ((bucket[field][label] || 0) / max) * height;
       y -= h;
-      if (h > 0) bars += `<rect x="${i * barWidth + 1}" y="${y}" width="${Math.max(1, barWidth - 2)}" height="${h}" fill="${color}"><title>${esc(bucket.start.slice(0, 10))} ${intent}: ${bucket.intent[intent]}</title></rect>`;
+      if (h > 0) bars += `<rect x="${i * barWidth + 1}" y="${y}" width="${Math.max(1, barWidth - 2)}" height="${h}" fill="${color}"><title>${esc(bucket.start.slice(0, 10))} ${label}: ${bucket[field][label]}</title></rect>`;
     }
   });
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.innerHTML = bars;
-  $("dash-legend").innerHTML = Object.entries(INTENT_COLORS)
-    .map(([intent, color]) => `<span><i style="background:${color}"></i>${intent}</span>`).join("");
 }
 
 async function refresh() {
