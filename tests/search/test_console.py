@@ -201,8 +201,16 @@ def test_persian_and_arabic_render_right_to_left(page):
         "[...document.querySelectorAll('#results .card .badge.lang')]"
         ".every(b => b.textContent === 'fa')"
     )
-    text = page.locator("#results .card .text").first
-    assert text.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    texts = page.locator("#results .card .text")
+    # Every Persian message reads right to left, also one that opens with a @handle.
+    directions = texts.evaluate_all("els => els.map(el => getComputedStyle(el).direction)")
+    assert directions and set(directions) == {"rtl"}
+    # And it is laid out that way: each line of text ends at the right edge of its box.
+    gaps = texts.evaluate_all(
+        "els => els.map(el => { const r = document.createRange(); r.selectNodeContents(el);"
+        " return el.getBoundingClientRect().right - r.getBoundingClientRect().right; })"
+    )
+    assert all(abs(gap) < 2 for gap in gaps), gaps
     shot(page, "rtl")
     english = page.evaluate(
         "() => { const d = document.createElement('div'); d.className = 'text'; d.dir = 'auto';"

@@ -5,6 +5,9 @@ const $ = (id) => document.getElementById(id);
 const KEY = "socialcare.apiKey";
 const INTENT_COLORS = { defect: "#c93c3c", order_issue: "#f08a24", shipping: "#2f5bea",
                         praise: "#2c8a4b", other: "#8a8f9c" };
+// Languages written right to left: their messages read RTL even when they open with
+// a Latin @handle, which would make dir="auto" pick left-to-right.
+const RTL_LANGUAGES = new Set(["ar", "fa", "he", "ur", "ps", "yi", "ckb"]);
 const SENTIMENT_COLORS = { negative: "#c93c3c", neutral: "#8a8f9c", positive: "#2c8a4b" };
 let cursor = null;
 
@@ -76,7 +79,7 @@ function card(event, highlight, options = {}) {
       <span>${new Date(event.created_at).toLocaleString()}</span>
       ${dueText(event)}
     </div>
-    <div class="text" dir="auto">${highlight ?? esc(event.text || "(attachment only)")}</div>
+    <div class="text" dir="${RTL_LANGUAGES.has(c.language) ? "rtl" : "auto"}">${highlight ?? esc(event.text || "(attachment only)")}</div>
     ${options.details ? `<div class="meta">
       intent ${esc(c.intent)} ${((c.intent_scores || {})[c.intent] ?? 0).toFixed(2)} ·
       sentiment ${esc(c.sentiment)} · queue ${esc(r.queue)} · rule ${esc(r.rule)}
