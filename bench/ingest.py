@@ -16,15 +16,18 @@ import asyncio
 import hashlib
 import hmac
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support.workers import ServiceProcess, free_port
 
 SECRET = "bench-secret"
 PAGE = "104729318201355"
@@ -52,48 +55,17 @@ def signed(body: bytes) -> dict[str, str]:
     return {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={signature}"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def run(args: argparse.Namespace) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        "SOCIALCARE_META_APP_SECRET": SECRET,
-        "SOCIALCARE_LOG_LEVEL": args.log_level,
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "services",
-            "ingest",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=None if os.environ.get("BENCH_VERBOSE") else subprocess.DEVNULL,
+    server = ServiceProcess(
+        ["ingest", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={"SOCIALCARE_META_APP_SECRET": SECRET, "SOCIALCARE_LOG_LEVEL": args.log_level},
+        ready_url=f"http://127.0.0.1:{port}/readyz",
+        log=Path(tempfile.mkdtemp(prefix="ingest-bench-")) / "ingest.log",
     )
-    base = f"http://127.0.0.1:{port}"
+    server.start()
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            for _ in range(120):
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.25)
-            else:
-                raise SystemExit("ingest did not become ready")
-
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             run_id = uuid.uuid4().hex[:8]
             bodies = [delivery(run_id, i, args.batch) for i in range(args.requests)]
             latencies: list[float] = []
@@ -119,8 +91,7 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.gather(*(worker() for _ in range(args.concurrency)))
             elapsed = time.perf_counter() - started
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
     accepted = statuses.get(200, 0) * args.batch
     ms = sorted(x * 1000 for x in latencies)

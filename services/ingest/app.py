@@ -14,7 +14,16 @@ from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 
 from services.ingest import signatures
-from services.ingest.adapters import BadPayload, Context, Parsed, generic, meta, telegram, viber, x
+from services.ingest.adapters import (
+    Adapter,
+    BadPayload,
+    Context,
+    generic,
+    meta,
+    telegram,
+    viber,
+    x,
+)
 from services.ingest.metrics import IGNORED, REQUESTS
 from services.ingest.publisher import EventPublisher, PublishError, RecentIds
 from services.ingest.settings import IngestSettings
@@ -26,7 +35,6 @@ from socialcare.topics import RAW
 log = get_logger(__name__)
 
 Verifier = Callable[[bytes, Request], None]
-Adapter = Callable[[dict[str, str], bytes, Context], Parsed]
 
 
 class IngestResult(BaseModel):
