@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from services.classify.predict import Backend
+
 app = typer.Typer(
     help="Tag every event's intent, sentiment and language with a multilingual "
     "transformer: social.events.raw -> social.events.classified.",
@@ -74,6 +76,7 @@ def train(
         TimeRemainingColumn,
     )
 
+    from services.classify.export import INT8_FILE
     from services.classify.settings import ClassifySettings
     from services.classify.train import TrainConfig, is_current
     from services.classify.train import train as run
@@ -89,6 +92,8 @@ def train(
     )
     if if_stale:
         if is_current(config):
+            if not (config.out / INT8_FILE).exists():
+                export(model=config.out)
             typer.echo(f"model {(config.out / 'VERSION').read_text().strip()} is current")
             return
         if not (config.base / "config.json").exists():
@@ -127,6 +132,9 @@ def evaluate(
     ),
     split: str = typer.Option("test", help="train, dev or test."),
     output: Path | None = typer.Option(None, help="Also write the report as JSON here."),
+    backend: Backend = typer.Option(
+        "torch-fp32", help="Inference backend (torch-fp32 is the reference)."
+    ),
 ) -> None:
     """Accuracy and macro-F1 for intent and sentiment, per language and overall, with
     confusion matrices: a table on stdout, JSON with --output."""
@@ -136,7 +144,7 @@ def evaluate(
     from services.classify.evaluate import table
     from services.classify.settings import ClassifySettings
 
-    report = run(model or ClassifySettings().model_dir, split)
+    report = run(model or ClassifySettings().model_dir, split, backend=backend)
     typer.echo(table(report))
     if output:
         output.write_text(json.dumps(report, indent=2))
@@ -150,6 +158,9 @@ def predict(
     output: Path | None = typer.Option(None, "--output", help="JSONL out (default: stdout)."),
     model: Path | None = typer.Option(
         None, help="Model directory (default: SOCIALCARE_MODEL_DIR)."
+    ),
+    backend: Backend | None = typer.Option(
+        None, help="Inference backend (default: SOCIALCARE_CLASSIFY_BACKEND, onnx-int8)."
     ),
 ) -> None:
     """Classify a JSONL file (backfills): each object comes back with intent,
@@ -171,7 +182,8 @@ def predict(
     if missing:
         typer.secho(f"lines without a text field: {missing[:10]}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
-    predictor = Predictor(model or ClassifySettings().model_dir)
+    settings = ClassifySettings()
+    predictor = Predictor(model or settings.model_dir, backend or settings.classify_backend)
     languages = LanguageIdentifier()
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
     # Progress on stderr: stdout carries the JSONL.
@@ -195,22 +207,43 @@ def predict(
 
 
 @app.command()
+def export(
+    model: Path | None = typer.Option(
+        None, help="Model directory (default: SOCIALCARE_MODEL_DIR)."
+    ),
+) -> None:
+    """Write model.int8.onnx (the onnx-int8 backend) into a trained model directory.
+    `classify train` does this itself; use it for models trained elsewhere."""
+    from services.classify.export import export_int8
+    from services.classify.settings import ClassifySettings
+
+    started = time.perf_counter()
+    target = export_int8(model or ClassifySettings().model_dir)
+    typer.echo(
+        f"{target} written ({target.stat().st_size / 1e6:.0f} MB) "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+
+@app.command()
 def worker() -> None:
     """Run the faust classification worker: social.events.raw ->
     social.events.classified, in micro-batches (SOCIALCARE_CLASSIFY_BATCH_SIZE /
     _SECONDS), with the model of SOCIALCARE_MODEL_DIR. Records that do not parse go to
     the DLQ. Health, readiness and metrics on SOCIALCARE_CLASSIFY_WEB_PORT (6066)."""
+    from services.classify.predict import ModelNotFound
     from services.classify.settings import ClassifySettings
     from services.classify.worker import create_app
     from socialcare.kafka import run_worker
 
     settings = ClassifySettings()
-    if not (settings.model_dir / "heads.safetensors").exists():
+    try:
+        app = create_app(settings)
+    except ModelNotFound as exc:
         typer.secho(
-            f"no trained model in {settings.model_dir}: run `socialcare classify "
-            "convert-base` and `socialcare classify train`",
+            f"{exc} (`socialcare classify train --if-stale` converts, trains and exports)",
             fg=typer.colors.RED,
             err=True,
         )
-        raise typer.Exit(1)
-    run_worker(create_app(settings), settings.log_level)
+        raise typer.Exit(1) from exc
+    run_worker(app, settings.log_level)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from services.classify.data import CORPUS_DIR, INTENTS, SENTIMENTS, load
-from services.classify.predict import Predictor
+from services.classify.predict import Backend, Predictor
 
 
 def macro_f1(pairs: list[tuple[str, str]], labels: list[str]) -> float:
@@ -28,9 +28,14 @@ def confusion(pairs: list[tuple[str, str]], labels: list[str]) -> dict[str, dict
     return table
 
 
-def evaluate(model_dir: Path, split: str = "test", corpus: Path = CORPUS_DIR) -> dict:
+def evaluate(
+    model_dir: Path,
+    split: str = "test",
+    corpus: Path = CORPUS_DIR,
+    backend: Backend = "torch-fp32",
+) -> dict:
     examples = load(corpus, split=split)
-    predictions = Predictor(model_dir).predict([e.text for e in examples])
+    predictions = Predictor(model_dir, backend).predict([e.text for e in examples])
     by_language: dict[str, dict[str, list]] = defaultdict(lambda: {"intent": [], "sentiment": []})
     for e, p in zip(examples, predictions, strict=True):
         for scope in (e.language, "all"):
@@ -50,6 +55,7 @@ def evaluate(model_dir: Path, split: str = "test", corpus: Path = CORPUS_DIR) ->
     overall = by_language.pop("all")
     return {
         "model_version": (model_dir / "VERSION").read_text().strip(),
+        "backend": backend,
         "split": split,
         "overall": summary(overall),
         "languages": {lang: summary(pairs) for lang, pairs in sorted(by_language.items())},
@@ -62,7 +68,7 @@ def evaluate(model_dir: Path, split: str = "test", corpus: Path = CORPUS_DIR) ->
 
 def table(report: dict) -> str:
     lines = [
-        f"model {report['model_version']} on the {report['split']} split",
+        f"model {report['model_version']} ({report['backend']}) on the {report['split']} split",
         f"{'language':<9} {'n':>4}  {'intent acc':>10} {'intent F1':>9}  "
         f"{'sent. acc':>9} {'sent. F1':>8}",
     ]

@@ -12,21 +12,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import BertModel, PreTrainedTokenizerFast
+from transformers import BertModel
 
 from services.classify.data import INTENTS, SENTIMENTS
-
-
-def load_tokenizer(path: Path) -> PreTrainedTokenizerFast:
-    # From tokenizer.json directly: AutoTokenizer would rebuild an XLM-R pipeline
-    # that differs from the one the encoder was trained with.
-    return PreTrainedTokenizerFast(
-        tokenizer_file=str(path / "tokenizer.json"),
-        bos_token="<s>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-    )
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

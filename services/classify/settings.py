@@ -2,6 +2,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from services.classify.predict import Backend
 from socialcare.settings import Settings
 
 
@@ -15,6 +16,11 @@ class ClassifySettings(Settings):
         Path(".models/socialcare-classifier"),
         description="The fine-tuned classifier `classify train` writes and the worker loads.",
     )
+    classify_backend: Backend = Field(
+        "onnx-int8",
+        description="Inference backend: onnx-int8 (fastest, model.int8.onnx), torch-fp32 "
+        "(the reference) or torch-bf16.",
+    )
     classify_app_id: str = Field(
         "socialcare-classify",
         description="Faust app id of the classify worker: its consumer group.",
@@ -22,7 +28,12 @@ class ClassifySettings(Settings):
     classify_web_port: int = Field(
         6066, description="Port of the classify worker's /healthz, /readyz and /metrics."
     )
-    classify_batch_size: int = Field(16, ge=1, description="Most events per model batch.")
+    classify_batch_size: int = Field(
+        64,
+        ge=1,
+        description="Most events per micro-batch. The model runs them in batches of up to "
+        "16 texts of similar length, so a larger micro-batch means less padding.",
+    )
     classify_batch_seconds: float = Field(
         0.05, gt=0, description="Longest wait to fill a model batch (latency vs throughput)."
     )

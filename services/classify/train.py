@@ -22,7 +22,9 @@ from torch import nn
 from transformers import get_linear_schedule_with_warmup
 
 from services.classify.data import CORPUS_DIR, INTENTS, SENTIMENTS, Example, load
-from services.classify.model import Classifier, load_tokenizer
+from services.classify.export import export_int8
+from services.classify.model import Classifier
+from services.classify.tokenizer import encode, load_tokenizer
 
 
 @dataclass
@@ -63,7 +65,7 @@ def _batches(examples: list[Example], size: int, rng: random.Random) -> list[lis
 def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None = None) -> dict:
     """Train, save the model directory, and return what happened (for metrics.json)."""
     _seed(config.seed)
-    tokenizer = load_tokenizer(config.base)
+    tokenizer = load_tokenizer(config.base, config.max_length)
     model = Classifier.from_base(config.base)
     if config.freeze_embeddings:
         model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
@@ -94,15 +96,9 @@ def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None
         for batch in _batches(examples, config.batch_size, rng):
             if step >= total:
                 break
-            encoded = tokenizer(
-                [e.text for e in batch],
-                padding=True,
-                truncation=True,
-                max_length=config.max_length,
-                return_tensors="pt",
-            )
+            ids, mask = encode(tokenizer, [e.text for e in batch])
             intent_logits, sentiment_logits, _ = model(
-                encoded["input_ids"], encoded["attention_mask"]
+                torch.from_numpy(ids), torch.from_numpy(mask)
             )
             loss = loss_fn(
                 intent_logits, torch.tensor([intent_index[e.intent] for e in batch])
@@ -125,6 +121,7 @@ def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None
     model.save(config.out, version)
     tokenizer_file = config.base / "tokenizer.json"
     (config.out / "tokenizer.json").write_bytes(tokenizer_file.read_bytes())
+    export_int8(config.out)
     report = {
         "version": version,
         "trained_at": datetime.now(UTC).isoformat(),

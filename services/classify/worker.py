@@ -34,7 +34,7 @@ SERVICE = "classify"
 def create_app(settings: ClassifySettings | None = None) -> faust.App:
     settings = settings or ClassifySettings()
     # Loaded here, at start-up, so a missing model fails the start, not the first event.
-    predictor = Predictor(settings.model_dir)
+    predictor = Predictor(settings.model_dir, settings.classify_backend)
     languages = LanguageIdentifier()
     app = kafka.worker_app(settings.classify_app_id, settings, settings.classify_web_port)
     source = bytes_topic(app, RAW)

@@ -2,6 +2,8 @@
 run on the real base encoder (marked slow)."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 from safetensors.numpy import load_file
@@ -9,7 +11,7 @@ from typer.testing import CliRunner
 
 from services.classify.data import INTENTS, SENTIMENTS, load, split_of
 from services.classify.evaluate import evaluate, table
-from services.classify.predict import Predictor
+from services.classify.predict import BACKENDS, Predictor
 from services.classify.settings import ClassifySettings
 from services.classify.train import TrainConfig, train
 from services.cli import app
@@ -40,6 +42,7 @@ def test_training_writes_a_complete_model_directory(trained):
         "labels.json",
         "VERSION",
         "training.json",
+        "model.int8.onnx",
     ):
         assert (out / name).exists(), name
     assert json.loads((out / "labels.json").read_text()) == {
@@ -60,9 +63,10 @@ def test_the_same_seed_gives_the_same_model(tiny_base, tiny_corpus, tmp_path, tr
     assert all((first[k] == again[k]).all() for k in first)
 
 
-def test_predictions_are_labels_with_scores_and_an_embedding(trained):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_predictions_are_labels_with_scores_and_an_embedding(trained, backend):
     out, _ = trained
-    predictions = Predictor(out).predict(["Where is my parcel?", "Thanks!", "x" * 3000])
+    predictions = Predictor(out, backend).predict(["Where is my parcel?", "Thanks!", "x" * 3000])
     assert len(predictions) == 3
     for p in predictions:
         assert p.intent in INTENTS and p.sentiment in SENTIMENTS
@@ -70,6 +74,30 @@ def test_predictions_are_labels_with_scores_and_an_embedding(trained):
         assert p.intent_scores[p.intent] == max(p.intent_scores.values())
         assert len(p.embedding) == 16
         assert sum(v * v for v in p.embedding) == pytest.approx(1, abs=1e-2)
+
+
+def test_int8_backend_agrees_with_fp32(trained, tiny_corpus):
+    out, _ = trained
+    texts = [e.text for e in load(tiny_corpus)]
+    fp32, int8 = (Predictor(out, b).predict(texts) for b in ("torch-fp32", "onnx-int8"))
+    pairs = list(zip(fp32, int8, strict=True))
+    cosines = [sum(a * b for a, b in zip(x.embedding, y.embedding, strict=True)) for x, y in pairs]
+    assert sum(cosines) / len(cosines) > 0.95
+    agree = sum(x.intent == y.intent for x, y in pairs)
+    assert agree >= 0.8 * len(texts)
+
+
+def test_the_onnx_backend_never_imports_torch(trained):
+    """What keeps the worker's cold start near a second (PERF-NOTES: torch costs 12 s)."""
+    out, _ = trained
+    script = (
+        "import sys; from pathlib import Path; from services.classify.predict import Predictor; "
+        f"Predictor(Path({str(out)!r}), 'onnx-int8').predict(['hello']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers')))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_evaluation_report_and_table(trained, tiny_corpus):
@@ -83,6 +111,7 @@ def test_evaluation_report_and_table(trained, tiny_corpus):
         == (report["overall"]["intent"]["n"])
     )
     assert "overall" in table(report)
+    assert report["backend"] == "torch-fp32"
 
 
 def test_predict_command_adds_the_fields_to_each_object(trained, tmp_path):
@@ -135,6 +164,11 @@ def test_train_if_stale_trains_once_then_reuses(tiny_base, tmp_path):
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0, again.output
     assert "is current" in again.output
+    # A current model without its int8 graph (trained before it existed) gets one.
+    (tmp_path / "model.int8.onnx").unlink()
+    third = CliRunner().invoke(app, args)
+    assert third.exit_code == 0, third.output
+    assert (tmp_path / "model.int8.onnx").exists() and "is current" in third.output
 
 
 @pytest.mark.slow
@@ -153,3 +187,15 @@ def test_the_trained_model_gets_plain_messages_right():
     )
     assert [p.intent for p in predictions] == ["shipping", "praise", "order_issue", "defect"]
     assert [p.sentiment for p in predictions] == ["negative", "positive", "negative", "negative"]
+
+
+@pytest.mark.slow
+def test_the_int8_default_stays_within_a_point_of_fp32():
+    """The rule that made onnx-int8 the default backend, on the test split."""
+    model_dir = ClassifySettings().model_dir
+    if not (model_dir / "model.int8.onnx").exists():
+        pytest.skip("no trained model: scripts/model.sh trains it")
+    reports = {b: evaluate(model_dir, backend=b) for b in ("torch-fp32", "onnx-int8")}
+    for task in ("intent", "sentiment"):
+        fp32, int8 = (reports[b]["overall"][task]["macro_f1"] for b in reports)
+        assert int8 >= fp32 - 0.01, (task, fp32, int8)
