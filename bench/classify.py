@@ -30,10 +30,10 @@ from kafka import KafkaConsumer, TopicPartition
 from services.classify.data import load
 from services.classify.predict import BACKENDS
 from services.classify.settings import ClassifySettings
+from services.pipeline import ServiceProcess, free_port
 from socialcare import kafka
 from socialcare.schema import Event
 from socialcare.topics import CLASSIFIED, RAW
-from tests.support.workers import ServiceProcess, free_port
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -27,7 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.workers import ServiceProcess, free_port
+from services.pipeline import ServiceProcess, free_port
 
 SECRET = "bench-secret"
 PAGE = "104729318201355"

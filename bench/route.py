@@ -24,11 +24,11 @@ from kafka import KafkaConsumer, TopicPartition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from services.pipeline import ServiceProcess, free_port
 from socialcare import kafka
 from socialcare.schema import ClassifiedEvent
 from socialcare.settings import Settings
 from socialcare.topics import CLASSIFIED, ROUTED
-from tests.support.workers import ServiceProcess, free_port
 
 INTENTS = ["defect", "order_issue", "shipping", "praise", "other"]
 LANGUAGES = ["en", "es", "de", "kk", "fa", "it", "ru", "tr"]

@@ -24,11 +24,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from services.pipeline import ServiceProcess, free_port
 from services.search.indexer import Indexer
 from services.search.settings import SearchSettings
 from socialcare import elastic
 from socialcare.schema import RoutedEvent
-from tests.support.workers import ServiceProcess, free_port
 
 ALIAS = "bench-events"
 SKILLS = {

@@ -52,11 +52,19 @@ def schema_export_cmd(
 
 
 @app.command()
-def demo() -> None:
-    """Bring up the local stack and push sample multilingual traffic through it."""
+def demo(
+    events: int = typer.Option(600, min=1, help="Webhooks to send (one message each)."),
+    rate: float = typer.Option(40.0, min=0.1, help="Webhooks per second."),
+    keep_running: bool = typer.Option(
+        False, "--keep-running", help="Leave the stack and services up; Ctrl-C stops them."
+    ),
+) -> None:
+    """The whole pipeline locally: start Kafka, Elasticsearch and the five services,
+    post signed multilingual webhooks (with a defect spike), wait until every event is
+    searchable and print a summary with example searches."""
     from services.demo import run
 
-    run(Settings())
+    run(Settings(), events=events, rate=rate, keep_running=keep_running)
 
 
 def main() -> None:

@@ -1,79 +1,202 @@
-"""``socialcare demo``: the local pipeline on sample traffic.
+"""``socialcare demo``: the whole pipeline, locally, on realistic traffic.
 
-Today it brings up the stack, publishes the sample events to social.events.raw with
-the same producer ingest uses, reads them back from Kafka and says how to run each
-service; the end-to-end run through all services is issue #8.
+Brings up Kafka and Elasticsearch, starts the five services as separate processes,
+posts signed multilingual webhooks to ingest (a defect spike in one product partway
+through), waits until every accepted event is searchable and prints what a support
+lead wants to know. ``--keep-running`` leaves it all up; Ctrl-C stops it cleanly.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import logging
+import signal
+import time
+import uuid
 
+import httpx
 import typer
-from kafka import KafkaConsumer, TopicPartition
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from socialcare import kafka
-from socialcare.schema import Event
+from services import tracking
+from services.pipeline import Pipeline
+from services.traffic import SPIKE_PRODUCT, Delivery, Secrets, Traffic
+from socialcare import elastic
 from socialcare.settings import Settings
 from socialcare.stack import LocalStack, StackError
-from socialcare.topics import RAW
 
-SAMPLES = Path(__file__).resolve().parent / "samples" / "events.jsonl"
-
-SERVICES = [
-    ("ingest serve", "webhooks -> social.events.raw", "port 8000"),
-    ("classify worker", "raw -> social.events.classified", "needs `classify train`"),
-    ("route worker", "classified -> support.queue.<lang>.<skill> + routed", "web 6067"),
-    ("search index-worker", "routed -> Elasticsearch", "web 6068"),
-    ("search serve", "search API + agent console (/console)", "port 8001"),
+# The ports of a normal local run (README), so the URLs printed are the usual ones.
+PORTS = {"ingest": 8000, "search": 8001, "classify": 6066, "route": 6067, "index": 6068}
+AGENT_KEY = "demo-agent-key"
+# "not charging" in the words of samples/spike.jsonl
+NATIVE_QUERIES = [
+    ("es", "cargar"),
+    ("de", "laden"),
+    ("ru", "заряжаться"),
+    ("tr", "şarj"),
+    ("fr", "chargent"),
+    ("pt", "carregar"),
+    ("it", "caricano"),
+    ("pl", "ładować"),
 ]
+console = Console()
 
 
-def run(settings: Settings) -> None:
+def run(
+    settings: Settings, events: int = 600, rate: float = 40.0, keep_running: bool = False
+) -> None:
     try:
-        timings = LocalStack(settings).up()
+        started_stack = bool(LocalStack(settings).up())
     except StackError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc
-    if timings:
-        typer.echo(f"stack started in {sum(timings.values()):.1f} s")
-
-    events = [Event.model_validate_json(line) for line in SAMPLES.read_text().splitlines()]
-    producer = kafka.producer(settings)
-    try:
-        acked = [
-            producer.send(RAW.name, key=ev.key, value=ev.to_bytes()).get(timeout=30)
-            for ev in events
-        ]
-    finally:
-        producer.close()
-    typer.echo(f"\npublished {len(acked)} sample events to {RAW.name}; read back from Kafka:\n")
-
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
-        enable_auto_commit=False,
-        consumer_timeout_ms=10_000,
+    secrets = Secrets()
+    pipeline = Pipeline(
+        settings.stack_dir / "demo-logs",
+        env=secrets.env()
+        | {"SOCIALCARE_SEARCH_API_KEYS": f"{AGENT_KEY}:read", "SOCIALCARE_LOG_LEVEL": "INFO"},
+        ports=PORTS,
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
+    # SIGTERM (e.g. from a terminal closing) stops the demo the way Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        typer.echo(f"{'partition@offset':<18} {'platform':<10} {'kind':<8} text")
-        for meta in acked:
-            tp = TopicPartition(meta.topic, meta.partition)
-            consumer.assign([tp])
-            consumer.seek(tp, meta.offset)
-            record = next(iter(consumer))
-            ev = Event.model_validate_json(record.value)
-            typer.echo(
-                f"{f'{record.partition}@{record.offset}':<18} {ev.platform:<10} "
-                f"{ev.kind:<8} {ev.text[:60]}"
-            )
+        console.print(f"starting the services (logs in {pipeline.log_dir}) ...")
+        pipeline.start(
+            on_ready=lambda role, took: console.print(f"  {role:<9} ready after {took:4.1f} s")
+        )
+        accepted = _send(pipeline, Traffic(uuid.uuid4().hex[:8], secrets), events, rate)
+        es = elastic.client(settings)
+        _wait(es, settings.index_alias, accepted)
+        _summary(es, settings.index_alias, accepted)
+        _examples(pipeline)
+        console.print(
+            f"\nsearch API docs: {pipeline.search_url}/docs   agent console: "
+            f"{pipeline.search_url}/console (API key [bold]{AGENT_KEY}[/])"
+        )
+        if keep_running:
+            console.print("running; Ctrl-C stops the services and the local stack")
+            while all(s.running for s in pipeline.services.values()):
+                time.sleep(1)
+            raise typer.Exit(1)  # a service died: say so rather than idle
+        else:
+            console.print("(`socialcare demo --keep-running` leaves everything up to explore)")
+    except KeyboardInterrupt:
+        console.print("\nstopping ...")
     finally:
-        consumer.close()
+        pipeline.stop()
+        if started_stack or keep_running:
+            LocalStack(settings).down()
+        console.print("services stopped" + (", local stack stopped" if started_stack else ""))
 
-    typer.echo("\nservices (each runs as `socialcare <role>`):")
-    for role, flow, status in SERVICES:
-        typer.echo(f"  {role:<20} {flow:<55} {status}")
-    typer.echo(
-        f"\nKafka: {settings.kafka_bootstrap_servers}   Elasticsearch: "
-        f"{settings.elasticsearch_url} (alias {settings.index_alias})\n"
-        "stop the stack with: .venv/bin/socialcare stack down"
+
+def _send(pipeline: Pipeline, traffic: Traffic, events: int, rate: float) -> list[str]:
+    """Post ``events`` webhooks at ``rate``/s; the spike runs from 40 % to 60 %."""
+    accepted: list[str] = []
+    retried = 0
+    columns = (
+        TextColumn("webhooks  "),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+    )
+    with (
+        httpx.Client(base_url=pipeline.ingest_url, timeout=30) as client,
+        Progress(*columns, console=console) as progress,
+    ):
+        task = progress.add_task("send", total=events, note="")
+        started = time.monotonic()
+        for n in range(events):
+            spike = 0.4 * events <= n < 0.6 * events
+            delivery = traffic.next(spike=spike)
+            while True:
+                response = _post(client, delivery)
+                if response.status_code != 503:
+                    break
+                retried += 1  # Kafka unavailable: retry as the platforms do
+                time.sleep(float(response.headers.get("retry-after", "1")))
+            response.raise_for_status()
+            accepted += response.json()["event_ids"]
+            note = f"spike: {SPIKE_PRODUCT} failing" if spike else ""
+            progress.update(task, advance=1, note=note + (f" ({retried} retried)" * bool(retried)))
+            time.sleep(max(0.0, started + (n + 1) / rate - time.monotonic()))
+    console.print(f"ingest accepted {len(accepted)} events from {events} webhooks")
+    return accepted
+
+
+def _post(client: httpx.Client, delivery: Delivery) -> httpx.Response:
+    return client.post(delivery.path, content=delivery.body, headers=delivery.headers)
+
+
+def _wait(es, alias: str, ids: list[str]) -> None:
+    with Progress(
+        TextColumn("searchable"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("wait", total=len(ids))
+        found = tracking.wait_searchable(
+            es, alias, ids, timeout=600, on_progress=lambda n: progress.update(task, completed=n)
+        )
+    if found < len(ids):
+        console.print(f"[red]only {found} of {len(ids)} searchable after 10 minutes[/]")
+
+
+def _summary(es, alias: str, ids: list[str]) -> None:
+    result = tracking.outcome(es, alias, ids)
+    console.print()
+    for name, counts in result.facets.items():
+        table = Table(title=f"events per {name}", title_justify="left", show_header=False)
+        rows = list(counts.items())
+        shown = rows[:12] + ([("others", sum(v for _, v in rows[12:]))] if rows[12:] else [])
+        for key, value in shown:
+            table.add_row(key, str(value), f"{100 * value / max(1, result.total):.0f} %")
+        console.print(table)
+    spike = es.count(index=alias, query={"match_phrase": {"text": SPIKE_PRODUCT}})["count"]
+    console.print(
+        f"[bold]{result.total}[/] events searchable; [bold]{result.past_deadline}[/] past their "
+        f"first-response deadline unanswered (the backlog written hours ago); {spike} "
+        f"mention {SPIKE_PRODUCT} (the defect spike)"
+    )
+    console.print(
+        f"webhook received -> searchable: p50 [bold]{result.p50:.0f} ms[/], "
+        f"p99 [bold]{result.percentile(0.99):.0f} ms[/] (+ up to 1 s index refresh)"
+    )
+
+
+def _examples(pipeline: Pipeline) -> None:
+    headers = {"X-API-Key": AGENT_KEY}
+    with httpx.Client(base_url=pipeline.search_url, headers=headers, timeout=30) as client:
+        query = {"q": "dejaron de cargar", "language": "es", "size": 3}
+        found = client.get("/v1/search", params=query).raise_for_status().json()
+        console.print(
+            f"\n[bold]GET /v1/search?q=dejaron de cargar&language=es[/] -> {found['total']} hits"
+        )
+        for hit in found["hits"]:
+            _line(hit["event"])
+        conversations = (
+            client.get("/v1/search", params={"kind": "dm", "sort": "newest", "size": 100})
+            .raise_for_status()
+            .json()["hits"]
+        )
+        seen: dict[str, int] = {}
+        for hit in conversations:
+            key = hit["event"]["conversation_id"]
+            seen[key] = seen.get(key, 0) + 1
+        thread_id = max(seen, key=seen.__getitem__) if seen else None
+        if thread_id:
+            thread = client.get(f"/v1/conversations/{thread_id}").raise_for_status().json()
+            console.print(
+                f"\n[bold]GET /v1/conversations/{thread_id}[/] (a customer who wrote again)"
+            )
+            for event in thread["events"]:
+                _line(event)
+
+
+def _line(event: dict) -> None:
+    c, r = event.get("classification") or {}, event.get("routing") or {}
+    console.print(
+        f"  {event['created_at'][:16]} {event['platform']:<9} {c.get('intent', '-'):<11} "
+        f"{c.get('sentiment', '-'):<8} {r.get('queue', '-'):<28} {r.get('priority', '-')}  "
+        f"{event['text'][:60]!r}"
     )

@@ -38,9 +38,14 @@ def verify_meta(body: bytes, header: str | None, app_secret: str | None) -> None
     secret = _require(app_secret, "SOCIALCARE_META_APP_SECRET")
     if not header or not header.startswith("sha256="):
         raise SignatureError("missing X-Hub-Signature-256 header", 401)
-    expected = "sha256=" + _hmac_sha256(secret, body).hex()
-    if not hmac.compare_digest(expected.encode(), header.strip().lower().encode()):
+    if not hmac.compare_digest(
+        meta_signature(body, secret).encode(), header.strip().lower().encode()
+    ):
         raise SignatureError("X-Hub-Signature-256 does not match the body")
+
+
+def meta_signature(body: bytes, app_secret: str) -> str:
+    return "sha256=" + _hmac_sha256(app_secret, body).hex()
 
 
 def verify_x(body: bytes, header: str | None, consumer_secret: str | None) -> None:
@@ -62,9 +67,14 @@ def verify_viber(body: bytes, header: str | None, auth_token: str | None) -> Non
     secret = _require(auth_token, "SOCIALCARE_VIBER_AUTH_TOKEN")
     if not header:
         raise SignatureError("missing X-Viber-Content-Signature header", 401)
-    expected = _hmac_sha256(secret, body).hex()
-    if not hmac.compare_digest(expected.encode(), header.strip().lower().encode()):
+    if not hmac.compare_digest(
+        viber_signature(body, secret).encode(), header.strip().lower().encode()
+    ):
         raise SignatureError("X-Viber-Content-Signature does not match the body")
+
+
+def viber_signature(body: bytes, auth_token: str) -> str:
+    return _hmac_sha256(auth_token, body).hex()
 
 
 def verify_telegram(header: str | None, secret_token: str | None) -> None:

@@ -10,11 +10,11 @@ import uuid
 
 import pytest
 
+from services.pipeline import ServiceProcess, free_port
 from services.route.config import DEFAULT_CONFIG
 from socialcare.topics import ROUTED
 from tests.route.test_worker import classified, publish, routed_by_id
 from tests.support.kafka_tail import TopicTail
-from tests.support.workers import ServiceProcess, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -5,12 +5,12 @@ import uuid
 
 import pytest
 
+from services.pipeline import ServiceProcess, free_port
 from socialcare import kafka
 from socialcare.schema import ClassifiedEvent, DeadLetter, RoutedEvent
 from socialcare.topics import CLASSIFIED, DLQ, ROUTED
 from tests.conftest import event_data
 from tests.support.kafka_tail import TopicTail
-from tests.support.workers import ServiceProcess, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from services.pipeline import ServiceProcess, free_port
 from socialcare import elastic
 from tests.conftest import REPO
 from tests.search.conftest import ROWS, drop_index, index_events, routed
-from tests.support.workers import ServiceProcess, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -5,12 +5,12 @@ import uuid
 
 import pytest
 
+from services.pipeline import ServiceProcess, free_port
 from socialcare import elastic, kafka
 from socialcare.schema import DeadLetter
 from socialcare.topics import DLQ, ROUTED
 from tests.search.conftest import ROWS, drop_index, routed
 from tests.support.kafka_tail import TopicTail
-from tests.support.workers import ServiceProcess, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,162 @@
+"""The pipeline's five services as separate local processes, the way Kubernetes runs
+them: `socialcare demo`, the end-to-end and fault tests and `bench/e2e.py` use this.
+
+Each service is `python -m services <role>`, configured only by ``SOCIALCARE_*``
+environment variables, with a readiness URL to wait on and a log file of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServiceProcess:
+    """`socialcare <args>` in its own process, with a readiness URL to wait on."""
+
+    def __init__(self, args: list[str], env: dict[str, str], ready_url: str, log: Path) -> None:
+        self.args, self.env, self.ready_url, self.log = args, env, ready_url, log
+        self.process: subprocess.Popen | None = None
+
+    def spawn(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services", *self.args],
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                # Its own process group: Ctrl-C in a terminal reaches only the parent,
+                # which then stops each service in order.
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"{' '.join(self.args)} exited:\n{self.tail()}")
+            if self.ready():
+                return
+            time.sleep(0.25)
+        raise RuntimeError(f"{' '.join(self.args)} not ready in {timeout:.0f} s:\n{self.tail()}")
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.ready_url, timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 120.0) -> None:
+        self.spawn()
+        self.wait_ready(timeout)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> None:
+        """Signal the process and wait for it (SIGKILL after ``timeout``)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no commit, no leaving the group - a crash."""
+        self.stop(signal.SIGKILL)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+
+# role -> (command, the setting that names its HTTP port, the readiness path)
+ROLES: dict[str, tuple[list[str], str]] = {
+    "ingest": (["ingest", "serve"], "SOCIALCARE_INGEST_PORT"),
+    "classify": (["classify", "worker"], "SOCIALCARE_CLASSIFY_WEB_PORT"),
+    "route": (["route", "worker"], "SOCIALCARE_ROUTE_WEB_PORT"),
+    "index": (["search", "index-worker"], "SOCIALCARE_INDEX_WEB_PORT"),
+    "search": (["search", "serve"], "SOCIALCARE_SEARCH_PORT"),
+}
+
+
+class Pipeline:
+    """ingest, classify, route, index and search, each in its own process."""
+
+    def __init__(
+        self,
+        log_dir: Path,
+        env: dict[str, str] | None = None,
+        ports: dict[str, int] | None = None,
+    ) -> None:
+        self.log_dir = log_dir
+        self.ports = {role: (ports or {}).get(role) or free_port() for role in ROLES}
+        common = {"SOCIALCARE_INGEST_HOST": "127.0.0.1", "SOCIALCARE_SEARCH_HOST": "127.0.0.1"}
+        common |= {setting: str(self.ports[role]) for role, (_, setting) in ROLES.items()}
+        common |= env or {}
+        self.services = {
+            role: ServiceProcess(
+                command,
+                env=common,
+                ready_url=f"http://127.0.0.1:{self.ports[role]}/readyz",
+                log=log_dir / f"{role}.log",
+            )
+            for role, (command, _) in ROLES.items()
+        }
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['ingest']}"
+
+    @property
+    def search_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['search']}"
+
+    def start(
+        self, timeout: float = 180.0, on_ready: Callable[[str, float], None] | None = None
+    ) -> None:
+        """Spawn every service at once, then wait until each is ready."""
+        started = time.monotonic()
+        for service in self.services.values():
+            service.spawn()
+        try:
+            for role, service in self.services.items():
+                service.wait_ready(timeout)
+                if on_ready:
+                    on_ready(role, time.monotonic() - started)
+        except BaseException:
+            self.stop()
+            raise
+
+    def restart(self, role: str, timeout: float = 180.0) -> None:
+        self.services[role].stop()
+        self.services[role].start(timeout)
+
+    def stop(self) -> None:
+        """SIGTERM to every service at once: workers commit and leave their groups."""
+        for service in self.services.values():
+            if service.running:
+                service.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+        for service in self.services.values():
+            service.stop()

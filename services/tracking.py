@@ -1,0 +1,151 @@
+"""Following accepted events until they are searchable, and what became of them.
+
+Reads Elasticsearch directly (the index alias), by event id: the demo's summary, the
+end-to-end and fault tests' counts, and bench/e2e.py's latencies come from here.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from elasticsearch import Elasticsearch
+
+from services.search.queries import breached_query
+
+# terms queries take at most 65,536 values; stay well below.
+_CHUNK = 10_000
+FACETS = {
+    "platform": "platform",
+    "language": "classification.language",
+    "intent": "classification.intent",
+    "sentiment": "classification.sentiment",
+    "queue": "routing.queue",
+}
+
+
+def _chunks(ids: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def indexed_ids(es: Elasticsearch, alias: str, ids: Iterable[str]) -> Counter[str]:
+    """How many documents the index holds for each of ``ids`` (exactly-once: all 1)."""
+    found: Counter[str] = Counter()
+    for chunk in _chunks(sorted(set(ids))):
+        query = {"terms": {"event_id": chunk}}
+        after = None
+        while True:
+            page = es.search(
+                index=alias,
+                query=query,
+                size=5_000,
+                sort=[{"event_id": "asc"}, {"indexed_at": "asc"}],
+                source=False,
+                fields=["event_id"],
+                search_after=after,
+                track_total_hits=False,
+            )["hits"]["hits"]
+            found.update(hit["fields"]["event_id"][0] for hit in page)
+            if len(page) < 5_000:
+                break
+            after = page[-1]["sort"]
+    return found
+
+
+def count(es: Elasticsearch, alias: str, ids: Iterable[str]) -> int:
+    """Documents of ``ids`` in the index (a duplicate counts twice)."""
+    return sum(
+        es.count(index=alias, query={"terms": {"event_id": chunk}})["count"]
+        for chunk in _chunks(sorted(set(ids)))
+    )
+
+
+def wait_searchable(
+    es: Elasticsearch,
+    alias: str,
+    ids: Iterable[str],
+    timeout: float,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Poll until every id is searchable or ``timeout`` passes; returns how many are."""
+    wanted = sorted(set(ids))
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while time.monotonic() < deadline:
+        seen = count(es, alias, wanted)
+        if on_progress:
+            on_progress(seen)
+        if seen >= len(wanted):
+            break
+        time.sleep(0.5)
+    return seen
+
+
+@dataclass
+class Outcome:
+    total: int
+    facets: dict[str, dict[str, int]]
+    past_deadline: int
+    latency_ms: list[float] = field(default_factory=list)
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latency_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latency_ms) if self.latency_ms else 0.0
+
+
+def outcome(es: Elasticsearch, alias: str, ids: Iterable[str]) -> Outcome:
+    """Counts per platform, language, intent, sentiment and queue; how many are past
+    their first-response deadline unanswered; received -> indexed latency per event."""
+    wanted = sorted(set(ids))
+    now = datetime.now(UTC)
+    facets: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    total = past = 0
+    latency: list[float] = []
+    for chunk in _chunks(wanted):
+        query = {"terms": {"event_id": chunk}}
+        answer = es.search(
+            index=alias,
+            query=query,
+            size=0,
+            aggs={name: {"terms": {"field": path, "size": 100}} for name, path in FACETS.items()}
+            | {"late": {"filter": breached_query(now)}},
+        )
+        total += answer["hits"]["total"]["value"]
+        past += answer["aggregations"]["late"]["doc_count"]
+        for name in FACETS:
+            for bucket in answer["aggregations"][name]["buckets"]:
+                facets[name][bucket["key"]] += bucket["doc_count"]
+        after = None
+        while True:
+            page = es.search(
+                index=alias,
+                query=query,
+                size=5_000,
+                sort=[{"event_id": "asc"}],
+                source=["received_at", "indexed_at"],
+                search_after=after,
+            )["hits"]["hits"]
+            for hit in page:
+                doc = hit["_source"]
+                took = datetime.fromisoformat(doc["indexed_at"]) - datetime.fromisoformat(
+                    doc["received_at"]
+                )
+                latency.append(took.total_seconds() * 1000)
+            if len(page) < 5_000:
+                break
+            after = page[-1]["sort"]
+    return Outcome(
+        total=total,
+        facets={name: dict(counter.most_common()) for name, counter in facets.items()},
+        past_deadline=past,
+        latency_ms=latency,
+    )

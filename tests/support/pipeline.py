@@ -1,0 +1,74 @@
+"""A whole pipeline of real service processes for end-to-end tests, isolated from
+everything else on the local stack: its own consumer groups (started at the current
+end of their topics), its own index alias, its own worker data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
+
+from services.pipeline import Pipeline
+from services.traffic import Secrets
+from socialcare import elastic
+from socialcare.settings import Settings
+from socialcare.topics import CLASSIFIED, RAW, ROUTED
+
+API_KEY = "e2e-agent-key"
+
+
+def skip_backlog(settings: Settings, group: str, topic: str) -> None:
+    """Commit the topic's end offsets for a new group: it starts with what comes next,
+    not with every record earlier tests left on the shared topic."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        ends = consumer.end_offsets(partitions)
+        consumer.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in ends.items()})
+    finally:
+        consumer.close()
+
+
+@contextmanager
+def isolated_pipeline(settings: Settings, workdir: Path) -> Iterator[tuple[Pipeline, str]]:
+    """(the started pipeline, its index alias); stopped and its index dropped after."""
+    run = uuid.uuid4().hex[:8]
+    alias = f"e2e-{run}"
+    groups = {
+        "SOCIALCARE_CLASSIFY_APP_ID": (f"e2e-classify-{run}", RAW.name),
+        "SOCIALCARE_ROUTE_APP_ID": (f"e2e-route-{run}", CLASSIFIED.name),
+        "SOCIALCARE_INDEX_APP_ID": (f"e2e-index-{run}", ROUTED.name),
+    }
+    for group, topic in groups.values():
+        skip_backlog(settings, group, topic)
+    pipeline = Pipeline(
+        workdir,
+        env=Secrets().env()
+        | {setting: group for setting, (group, _) in groups.items()}
+        | {
+            "SOCIALCARE_INDEX_ALIAS": alias,
+            "SOCIALCARE_SEARCH_API_KEYS": f"{API_KEY}:read",
+            "SOCIALCARE_WORKER_DATA_DIR": str(workdir / "data"),
+            "SOCIALCARE_INGEST_API_KEYS": "e2e-ingest-key",
+        },
+    )
+    pipeline.start()
+    try:
+        yield pipeline, alias
+    finally:
+        pipeline.stop()
+        es = elastic.client(settings)
+        try:
+            for index in es.indices.get(index=f"{alias}-*"):
+                es.indices.delete(index=index)
+            es.indices.delete_index_template(name=alias)
+        finally:
+            es.close()
