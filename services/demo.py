@@ -27,7 +27,14 @@ from socialcare.settings import Settings
 from socialcare.stack import LocalStack, StackError
 
 # The ports of a normal local run (README), so the URLs printed are the usual ones.
-PORTS = {"ingest": 8000, "search": 8001, "classify": 6066, "route": 6067, "index": 6068}
+PORTS = {
+    "ingest": 8000,
+    "search": 8001,
+    "classify": 6066,
+    "classify-2": 6069,
+    "route": 6067,
+    "index": 6068,
+}
 AGENT_KEY = "demo-agent-key"
 # "not charging" in the words of samples/spike.jsonl
 NATIVE_QUERIES = [
@@ -64,7 +71,7 @@ def run(
     try:
         console.print(f"starting the services (logs in {pipeline.log_dir}) ...")
         pipeline.start(
-            on_ready=lambda role, took: console.print(f"  {role:<9} ready after {took:4.1f} s")
+            on_ready=lambda role, took: console.print(f"  {role:<10} ready after {took:4.1f} s")
         )
         accepted = _send(pipeline, Traffic(uuid.uuid4().hex[:8], secrets), events, rate)
         es = elastic.client(settings)

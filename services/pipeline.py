@@ -102,28 +102,42 @@ ROLES: dict[str, tuple[list[str], str]] = {
 
 
 class Pipeline:
-    """ingest, classify, route, index and search, each in its own process."""
+    """ingest, classify, route, index and search, each in its own process.
+
+    The classifier runs as two one-thread replicas by default: on two cores that
+    beats one two-thread process (PERF-NOTES), and it is how Kubernetes scales it.
+    """
 
     def __init__(
         self,
         log_dir: Path,
         env: dict[str, str] | None = None,
         ports: dict[str, int] | None = None,
+        replicas: dict[str, int] | None = None,
     ) -> None:
         self.log_dir = log_dir
-        self.ports = {role: (ports or {}).get(role) or free_port() for role in ROLES}
+        counts = {"classify": 2} | (replicas or {})
+        names = [
+            (role, role if n == 0 else f"{role}-{n + 1}")
+            for role in ROLES
+            for n in range(counts.get(role, 1))
+        ]
+        self.ports = {name: (ports or {}).get(name) or free_port() for _, name in names}
         common = {"SOCIALCARE_INGEST_HOST": "127.0.0.1", "SOCIALCARE_SEARCH_HOST": "127.0.0.1"}
-        common |= {setting: str(self.ports[role]) for role, (_, setting) in ROLES.items()}
         common |= env or {}
-        self.services = {
-            role: ServiceProcess(
+        data_dir = Path(common.get("SOCIALCARE_WORKER_DATA_DIR", ROOT / ".stack" / "workers"))
+        self.services: dict[str, ServiceProcess] = {}
+        for role, name in names:
+            command, port_setting = ROLES[role]
+            self.services[name] = ServiceProcess(
                 command,
-                env=common,
-                ready_url=f"http://127.0.0.1:{self.ports[role]}/readyz",
-                log=log_dir / f"{role}.log",
+                # Replicas of a worker share its group but not its scratch directory.
+                env=common
+                | {port_setting: str(self.ports[name])}
+                | {"SOCIALCARE_WORKER_DATA_DIR": str(data_dir / name)},
+                ready_url=f"http://127.0.0.1:{self.ports[name]}/readyz",
+                log=log_dir / f"{name}.log",
             )
-            for role, (command, _) in ROLES.items()
-        }
 
     @property
     def ingest_url(self) -> str:
@@ -141,17 +155,13 @@ class Pipeline:
         for service in self.services.values():
             service.spawn()
         try:
-            for role, service in self.services.items():
+            for name, service in self.services.items():
                 service.wait_ready(timeout)
                 if on_ready:
-                    on_ready(role, time.monotonic() - started)
+                    on_ready(name, time.monotonic() - started)
         except BaseException:
             self.stop()
             raise
-
-    def restart(self, role: str, timeout: float = 180.0) -> None:
-        self.services[role].stop()
-        self.services[role].start(timeout)
 
     def stop(self) -> None:
         """SIGTERM to every service at once: workers commit and leave their groups."""

@@ -5,6 +5,7 @@ Nothing here connects at import; each function builds a client when called.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -102,13 +103,27 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
     return faust.App(app_id, **config)
 
 
-def worker_app(app_id: str, settings: Settings, web_port: int) -> faust.App:
+def worker_app(
+    app_id: str, settings: Settings, web_port: int, service: str, source: str
+) -> faust.App:
     """A faust app for a pipeline worker: its web server serves /healthz, /readyz and
-    /metrics (the Kubernetes probes and the Prometheus scrape)."""
+    /metrics (the Kubernetes probes and the Prometheus scrape), and it reports its
+    consumer group's lag on ``source`` as ``socialcare_consumer_lag``."""
+    from socialcare.lag import LagProbe
     from socialcare.worker_web import add_ops_pages
 
     app = faust_app(app_id, settings, web_enabled=True, web_port=web_port, web_bind="0.0.0.0")
     add_ops_pages(app)
+    probe = LagProbe(settings, group=app_id, service=service)
+
+    @app.timer(interval=settings.consumer_lag_interval_seconds)
+    async def report_lag() -> None:
+        try:
+            # kafka-python is blocking: off the event loop that heartbeats for faust.
+            await asyncio.to_thread(probe.measure, {source})
+        except Exception as exc:  # a metric must never stop the worker
+            log.warning("consumer_lag.unavailable", service=service, error=str(exc))
+
     return app
 
 

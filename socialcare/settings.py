@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         Path(".stack/workers"),
         description="Scratch directory of faust workers (table state is in Kafka changelogs).",
     )
+    consumer_lag_interval_seconds: float = Field(
+        15.0, gt=0, description="How often a worker measures its consumer lag (metric)."
+    )
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_format: Literal["json", "console"] = Field(
         "json", description="json for machines (one object per line), console for people."

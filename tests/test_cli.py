@@ -23,7 +23,7 @@ COMMANDS = [
     (["route", "explain", "--help"], "which rule"),
     (["search", "serve", "--help"], "search API"),
     (["search", "index-worker", "--help"], "bulk-indexes"),
-    (["demo", "--help"], "sample"),
+    (["demo", "--help"], "defect spike"),
 ]
 
 

@@ -117,6 +117,10 @@ def train(
 
         def on_step(step: int, total: int, loss: float) -> None:
             progress.update(task, completed=step, total=total, loss=loss)
+            # A log file (CI, a Kubernetes Job) gets no live bar: a line now and then
+            # shows the minutes of training are moving.
+            if not progress.console.is_terminal and (step % 50 == 0 or step == total):
+                progress.console.print(f"training step {step}/{total}, loss {loss:.3f}")
 
         report = run(config, on_step)
     typer.echo(

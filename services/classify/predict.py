@@ -46,6 +46,7 @@ class Predictor:
         backend: Backend = "onnx-int8",
         max_length: int = 128,
         batch_size: int = 16,
+        threads: int = 0,
     ) -> None:
         if not (model_dir / "VERSION").exists():
             raise ModelNotFound(f"no trained model in {model_dir}")
@@ -53,7 +54,10 @@ class Predictor:
         self.backend = backend
         self.tokenizer = load_tokenizer(model_dir, max_length)
         self.batch_size = batch_size
-        self._run = _onnx(model_dir) if backend == "onnx-int8" else _torch(model_dir, backend)
+        if backend == "onnx-int8":
+            self._run = _onnx(model_dir, threads)
+        else:
+            self._run = _torch(model_dir, backend, threads)
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         """Predictions in the order of ``texts``, which may be any number of them."""
@@ -99,13 +103,18 @@ def batches_by_length(lengths: list[int], size: int, slack: float = 1.25) -> lis
     return batches
 
 
-def _onnx(model_dir: Path) -> Run:
+def _onnx(model_dir: Path, threads: int) -> Run:
     import onnxruntime
 
     path = model_dir / INT8_FILE
     if not path.exists():
         raise ModelNotFound(f"{path} is missing: run `socialcare classify export`")
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    # Idle threads would spin waiting for work, burning CPU the other services of a
+    # shared machine need; measured here it bought only 7 % standalone.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def run(ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         intent, sentiment, embedding = session.run(
@@ -116,11 +125,13 @@ def _onnx(model_dir: Path) -> Run:
     return run
 
 
-def _torch(model_dir: Path, backend: Backend) -> Run:
+def _torch(model_dir: Path, backend: Backend, threads: int) -> Run:
     import torch
 
     from services.classify.model import Classifier
 
+    if threads:
+        torch.set_num_threads(threads)
     model = Classifier.load(model_dir)
     bf16 = backend == "torch-bf16"
 

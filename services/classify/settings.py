@@ -21,6 +21,12 @@ class ClassifySettings(Settings):
         description="Inference backend: onnx-int8 (fastest, model.int8.onnx), torch-fp32 "
         "(the reference) or torch-bf16.",
     )
+    classify_threads: int = Field(
+        1,
+        ge=0,
+        description="CPU threads of one worker's model (0: one per core). Scale out with "
+        "replicas: two one-thread workers beat one two-thread worker (PERF-NOTES).",
+    )
     classify_app_id: str = Field(
         "socialcare-classify",
         description="Faust app id of the classify worker: its consumer group.",

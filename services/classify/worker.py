@@ -34,9 +34,13 @@ SERVICE = "classify"
 def create_app(settings: ClassifySettings | None = None) -> faust.App:
     settings = settings or ClassifySettings()
     # Loaded here, at start-up, so a missing model fails the start, not the first event.
-    predictor = Predictor(settings.model_dir, settings.classify_backend)
+    predictor = Predictor(
+        settings.model_dir, settings.classify_backend, threads=settings.classify_threads
+    )
     languages = LanguageIdentifier()
-    app = kafka.worker_app(settings.classify_app_id, settings, settings.classify_web_port)
+    app = kafka.worker_app(
+        settings.classify_app_id, settings, settings.classify_web_port, SERVICE, RAW.name
+    )
     source = bytes_topic(app, RAW)
     sink = bytes_topic(app, CLASSIFIED)
     dlq = dlq_topic(app)

@@ -7,6 +7,7 @@ The producer is created on first use, not at import or start-up, so ingest start
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -51,19 +52,44 @@ class EventPublisher:
                 )
             return self._producer
 
-    def _send(self, events: list[Event]) -> list[FutureRecordMetadata]:
+    def _discard(self, producer: KafkaProducer) -> None:
+        """Replace a producer whose sends timed out; the next request gets a new one.
+
+        After its batches expired while the broker was down, kafka-python's idempotent
+        producer never acknowledged anything again, even with the broker back (the
+        Kafka-restart fault test showed 6 minutes of 503s). A new producer has a new
+        producer id and works at once. Its unacknowledged sends fail, and their
+        requests answer 503 - the platform retries them.
+        """
+        with self._lock:
+            if self._producer is producer:
+                self._producer = None
+        threading.Thread(target=producer.close, kwargs={"timeout": 0}, daemon=True).start()
+
+    def _send(self, producer: KafkaProducer, events: list[Event]) -> list[FutureRecordMetadata]:
         # send() only blocks (up to max_block_ms) while metadata is unknown or the
         # buffer is full; that is why callers run it off the event loop.
-        producer = self._get_producer()
-        return [producer.send(self.topic, key=e.key, value=e.to_bytes()) for e in events]
+        # The event id also travels as a header, as on every other topic: consumers
+        # can dedupe or trace without parsing the value.
+        return [
+            producer.send(
+                self.topic,
+                key=e.key,
+                value=e.to_bytes(),
+                headers=[("event_id", e.event_id.encode())],
+            )
+            for e in events
+        ]
 
     def publish(self, events: list[Event]) -> None:
         """Send every event and return only once Kafka acknowledged all of them."""
         started = time.perf_counter()
+        producer = self._get_producer()
         try:
-            for future in self._send(events):
+            for future in self._send(producer, events):
                 future.get(timeout=max(0.0, started + self.timeout - time.perf_counter()))
         except KafkaError as exc:
+            self._discard(producer)
             raise PublishError(f"Kafka did not acknowledge the events: {exc}") from exc
         finally:
             STAGE_SECONDS.labels("ingest", "publish").observe(time.perf_counter() - started)
@@ -73,12 +99,16 @@ class EventPublisher:
         waiting on Kafka costs a callback, not one of the server's worker threads."""
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
+        producer = None
         try:
-            sent = await anyio.to_thread.run_sync(self._send, events)
+            producer = await anyio.to_thread.run_sync(self._get_producer)
+            sent = await anyio.to_thread.run_sync(self._send, producer, events)
             acks = [_acked(loop, future) for future in sent]
             remaining = max(0.0, started + self.timeout - time.perf_counter())
             await asyncio.wait_for(asyncio.gather(*acks), timeout=remaining)
         except (KafkaError, TimeoutError) as exc:
+            if producer is not None:
+                self._discard(producer)
             raise PublishError(f"Kafka did not acknowledge the events: {exc!r}") from exc
         finally:
             STAGE_SECONDS.labels("ingest", "publish").observe(time.perf_counter() - started)
@@ -99,7 +129,9 @@ class EventPublisher:
     def close(self) -> None:
         with self._lock:
             if self._producer is not None:
-                self._producer.close(timeout=self.timeout)
+                # Shutting down with Kafka away: the unacked sends were answered 503.
+                with contextlib.suppress(KafkaError):
+                    self._producer.close(timeout=self.timeout)
                 self._producer = None
 
 

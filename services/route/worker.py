@@ -113,7 +113,9 @@ class Router:
 def create_app(settings: RouteSettings | None = None) -> tuple[faust.App, Router]:
     settings = settings or RouteSettings()
     config = load_config(settings.routing_config)  # invalid rules stop start-up, loudly
-    app = kafka.worker_app(settings.route_app_id, settings, settings.route_web_port)
+    app = kafka.worker_app(
+        settings.route_app_id, settings, settings.route_web_port, SERVICE, CLASSIFIED.name
+    )
     router = Router(app, settings, config)
     source = bytes_topic(app, CLASSIFIED)
 

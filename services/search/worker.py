@@ -29,7 +29,9 @@ SERVICE = "index"
 
 def create_app(settings: SearchSettings | None = None) -> faust.App:
     settings = settings or SearchSettings()
-    app = kafka.worker_app(settings.index_app_id, settings, settings.index_web_port)
+    app = kafka.worker_app(
+        settings.index_app_id, settings, settings.index_web_port, SERVICE, ROUTED.name
+    )
     source = bytes_topic(app, ROUTED)
     dlq = dlq_topic(app)
     es = elastic.async_client(settings)

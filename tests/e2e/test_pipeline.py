@@ -159,3 +159,18 @@ def test_malformed_or_unsigned_webhooks_are_rejected_and_publish_nothing(pipelin
     time.sleep(1)
     assert tail.count_since_start() == 0
     tail.close()
+
+
+def test_every_worker_reports_its_consumer_lag(pipeline):
+    running, _ = pipeline
+    for name, topic in (("classify", RAW.name), ("route", CLASSIFIED.name), ("index", ROUTED.name)):
+        group = running.services[name].env[f"SOCIALCARE_{name.upper()}_APP_ID"]
+        labels = f'service="{name}",group="{group}",topic="{topic}",partition="0"'
+        wanted = f"socialcare_consumer_lag{{{labels}}}"
+        deadline = time.monotonic() + 30
+        while True:
+            page = httpx.get(f"http://127.0.0.1:{running.ports[name]}/metrics").text
+            if wanted in page:
+                break
+            assert time.monotonic() < deadline, f"{name}: no {wanted}"
+            time.sleep(0.5)

@@ -58,6 +58,7 @@ def isolated_pipeline(settings: Settings, workdir: Path) -> Iterator[tuple[Pipel
             "SOCIALCARE_SEARCH_API_KEYS": f"{API_KEY}:read",
             "SOCIALCARE_WORKER_DATA_DIR": str(workdir / "data"),
             "SOCIALCARE_INGEST_API_KEYS": "e2e-ingest-key",
+            "SOCIALCARE_CONSUMER_LAG_INTERVAL_SECONDS": "1",
         },
     )
     pipeline.start()
