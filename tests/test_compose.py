@@ -1,41 +1,41 @@
-"""docker-compose.yml cannot run here (no Docker engine); check what can be checked."""
+"""docker-compose.yml and the Dockerfile cannot run here (no Docker engine); check
+what can be checked: the compose specification, the wiring, and the image recipe."""
 
-import typer.main
+import json
+import re
+
+import jsonschema
 import yaml
 
-from services.cli import app
+from services.classify.export import INT8_FILE
 from socialcare.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
-from tests.conftest import REPO, all_setting_names
+from tests.conftest import REPO
+from tests.deploy.checks import setting_names
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
+DOCKERFILE = (REPO / "Dockerfile").read_text()
+# role service -> the port its /healthz answers on (the code's defaults)
+ROLE_PORTS = {
+    "ingest": 8000,
+    "classify-worker": 6066,
+    "route-worker": 6067,
+    "index-worker": 6068,
+    "search": 8001,
+}
 
 
-def _cli_envvars() -> set[str]:
-    names: set[str] = set()
-
-    def walk(command) -> None:
-        for param in getattr(command, "params", []):
-            envvar = getattr(param, "envvar", None)
-            names.update([envvar] if isinstance(envvar, str) else envvar or [])
-        for sub in getattr(command, "commands", {}).values():
-            walk(sub)
-
-    walk(typer.main.get_command(app))
-    return names
+def test_compose_file_follows_the_compose_specification():
+    # deploy/schemas/compose-spec.json: compose-go's copy (deploy/schemas/README.md).
+    schema = json.loads((REPO / "deploy" / "schemas" / "compose-spec.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    assert [e.message for e in validator.iter_errors(COMPOSE)] == []
+    broken = {**COMPOSE, "services": {"x": {"image": "a", "depends": ["kafka"]}}}
+    assert list(validator.iter_errors(broken))
 
 
 def test_compose_runs_every_service_role_and_the_servers():
-    assert set(SERVICES) == {
-        "kafka",
-        "elasticsearch",
-        "provision",
-        "ingest",
-        "classify-worker",
-        "route-worker",
-        "index-worker",
-        "search",
-    }
+    assert set(SERVICES) == {"kafka", "elasticsearch", "provision", *ROLE_PORTS}
     commands = {name: svc.get("command", [])[:2] for name, svc in SERVICES.items()}
     assert commands["ingest"] == ["ingest", "serve"]
     assert commands["classify-worker"] == ["classify", "worker"]
@@ -55,13 +55,26 @@ def test_services_wait_for_healthy_servers_and_provisioning():
     assert "healthcheck" in SERVICES["elasticsearch"]
     provision_deps = SERVICES["provision"]["depends_on"]
     assert {d["condition"] for d in provision_deps.values()} == {"service_healthy"}
-    for name in ("ingest", "classify-worker", "route-worker", "index-worker", "search"):
+    for name in ROLE_PORTS:
         deps = SERVICES[name]["depends_on"]
         assert deps == {"provision": {"condition": "service_completed_successfully"}}
 
 
+def test_every_role_has_a_healthcheck_on_its_own_port():
+    for name, port in ROLE_PORTS.items():
+        check = SERVICES[name]["healthcheck"]
+        assert f"http://localhost:{port}/healthz" in " ".join(check["test"])
+        assert check["retries"] >= 3
+
+
+def test_roles_run_read_only_like_in_kubernetes():
+    for name in (*ROLE_PORTS, "provision"):
+        assert SERVICES[name]["read_only"] is True
+        assert "/tmp" in SERVICES[name]["tmpfs"]
+
+
 def test_every_socialcare_variable_in_compose_is_a_real_setting():
-    known = all_setting_names() | _cli_envvars()
+    known = setting_names()
     used = {
         key
         for svc in SERVICES.values()
@@ -75,7 +88,37 @@ def test_every_socialcare_variable_in_compose_is_a_real_setting():
     assert env["SOCIALCARE_ELASTICSEARCH_URL"] == "http://elasticsearch:9200"
 
 
-def test_image_runs_as_non_root():
-    dockerfile = (REPO / "Dockerfile").read_text()
-    assert "USER 10001" in dockerfile
-    assert 'ENTRYPOINT ["socialcare"]' in dockerfile
+def test_image_is_multi_stage_non_root_and_pinned():
+    stages = re.findall(r"^FROM (\S+)(?: AS (\S+))?", DOCKERFILE, re.MULTILINE)
+    assert len(stages) >= 3
+    assert "USER 10001:10001" in DOCKERFILE
+    assert 'ENTRYPOINT ["socialcare"]' in DOCKERFILE
+    (base,) = re.findall(r"^ARG PYTHON_IMAGE=(\S+)", DOCKERFILE, re.MULTILINE)
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", base)
+
+
+def test_image_bakes_in_the_model_the_worker_loads():
+    # From the `model` stage (trained in the build, or --build-context model=DIR):
+    # what the default onnx-int8 backend reads, and where the settings point.
+    (copy,) = [line for line in DOCKERFILE.splitlines() if line.startswith("COPY --from=model")]
+    assert INT8_FILE in copy.split() and "tokenizer.json" in copy.split()
+    assert "VERSION" in copy.split()
+    target = copy.split()[-1].rstrip("/")
+    assert f"SOCIALCARE_MODEL_DIR={target}" in DOCKERFILE
+    assert "classify train" in DOCKERFILE
+
+
+def test_build_context_holds_what_the_dockerfile_copies():
+    allowed = {
+        line.removeprefix("!").rstrip("/")
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    }
+    copied = {
+        source.rstrip("/")
+        for line in DOCKERFILE.splitlines()
+        if line.startswith("COPY ") and "--from=" not in line
+        for source in line.split()[1:-1]
+    }
+    assert copied <= allowed, copied - allowed
+    assert ".models" not in allowed and ".venv" not in allowed

@@ -1,0 +1,264 @@
+"""Every overlay renders to objects the API server and the operators would accept,
+that pass our own rules, and that run the services the way the code expects."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import pytest
+
+from services.classify.settings import ClassifySettings
+from services.route.settings import RouteSettings
+from services.search.settings import SearchSettings
+from socialcare.stack.versions import ELASTICSEARCH_VERSION
+from tests.deploy import checks, schemas
+from tests.deploy.checks import containers, pod_spec
+from tests.deploy.conftest import K8S
+from tests.deploy.kustomize import Obj, build
+
+# role -> (Deployment, CLI arguments, port the role listens on by default)
+ROLES = {
+    "ingest": ("ingest", ["ingest", "serve"], 8000),
+    "classify": ("classify-worker", ["classify", "worker"], ClassifySettings().classify_web_port),
+    "route": ("route-worker", ["route", "worker"], RouteSettings().route_web_port),
+    "index": ("index-worker", ["search", "index-worker"], SearchSettings().index_web_port),
+    "search": ("search", ["search", "serve"], 8001),
+}
+WORKER_GROUPS = {
+    "classify-worker": ClassifySettings().classify_app_id,
+    "route-worker": RouteSettings().route_app_id,
+    "index-worker": SearchSettings().index_app_id,
+}
+
+
+def _get(objects: list[Obj], kind: str, name: str) -> Obj:
+    (found,) = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    return found
+
+
+def _settings(objects: list[Obj]) -> dict[str, str]:
+    (cm,) = [
+        o
+        for o in objects
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("socialcare-settings-")
+    ]
+    return cm["data"]
+
+
+def test_every_object_is_valid_for_kubernetes_and_the_operators(rendered: list[Obj]):
+    assert [e for obj in rendered for e in schemas.errors(obj)] == []
+
+
+def test_every_object_passes_our_checks(rendered: list[Obj]):
+    assert checks.problems(rendered) == []
+
+
+def test_every_role_runs_from_the_one_image_and_is_probed_where_it_listens(rendered: list[Obj]):
+    images = set()
+    for deployment, args, port in ROLES.values():
+        (container,) = containers(_get(rendered, "Deployment", deployment))
+        assert container["args"] == args
+        assert container["ports"] == [{"name": "http", "containerPort": port}]
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            assert container[probe]["httpGet"]["port"] == "http"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        images.add(container["image"])
+    assert len(images) == 1
+
+
+def test_workers_shut_down_gracefully_and_never_surge(rendered: list[Obj]):
+    for deployment in WORKER_GROUPS:
+        obj = _get(rendered, "Deployment", deployment)
+        assert pod_spec(obj)["terminationGracePeriodSeconds"] >= 30
+        assert obj["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
+    for deployment in ("ingest", "search"):
+        (container,) = containers(_get(rendered, "Deployment", deployment))
+        assert container["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
+
+
+def test_workers_scale_on_the_lag_of_their_own_consumer_group(rendered: list[Obj]):
+    for deployment, group in WORKER_GROUPS.items():
+        scaled = _get(rendered, "ScaledObject", deployment)
+        assert scaled["spec"]["scaleTargetRef"]["name"] == deployment
+        (trigger,) = scaled["spec"]["triggers"]
+        assert trigger["type"] == "kafka"
+        assert trigger["metadata"]["consumerGroup"] == group
+        servers = _settings(rendered)["SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS"]
+        assert trigger["metadata"]["bootstrapServers"] == servers
+    for deployment in ("ingest", "search"):
+        hpa = _get(rendered, "HorizontalPodAutoscaler", deployment)
+        assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
+
+
+def test_read_only_pods_get_writable_scratch_where_the_code_writes(rendered: list[Obj]):
+    data_dir = _settings(rendered)["SOCIALCARE_WORKER_DATA_DIR"]
+    for deployment, _, _ in ROLES.values():
+        (container,) = containers(_get(rendered, "Deployment", deployment))
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert "/tmp" in mounts
+        if deployment in WORKER_GROUPS:
+            assert data_dir in mounts
+
+
+def test_the_route_worker_reads_the_routing_configmap(rendered: list[Obj]):
+    route = _get(rendered, "Deployment", "route-worker")
+    (volume,) = [v for v in pod_spec(route)["volumes"] if "configMap" in v]
+    (container,) = containers(route)
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    routing = _settings(rendered)["SOCIALCARE_ROUTING_CONFIG"]
+    assert routing == f"{mount['mountPath']}/routing.yaml"
+    cm = _get(rendered, "ConfigMap", volume["configMap"]["name"])
+    assert cm["data"]["routing.yaml"] == (K8S / "base" / "routing.yaml").read_text()
+
+
+def test_only_ingest_and_search_are_reachable_from_outside(rendered: list[Obj]):
+    backends = {
+        path["backend"]["service"]["name"]
+        for ingress in rendered
+        if ingress["kind"] == "Ingress"
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    }
+    assert backends == {"ingest", "search"}
+    for ingress in (o for o in rendered if o["kind"] == "Ingress"):
+        hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
+        assert hosts <= {h for tls in ingress["spec"]["tls"] for h in tls["hosts"]}
+    policies = [o for o in rendered if o["kind"] == "NetworkPolicy"]
+    deny = _get(rendered, "NetworkPolicy", "socialcare-default-deny")["spec"]
+    assert deny["policyTypes"] == ["Ingress", "Egress"] and "ingress" not in deny
+    for deployment, _, _ in ROLES.values():
+        labels = _get(rendered, "Deployment", deployment)["spec"]["template"]["metadata"]["labels"]
+        assert all(labels.get(k) == v for k, v in deny["podSelector"]["matchLabels"].items())
+    from_outside = [
+        p
+        for p in policies
+        for rule in p["spec"].get("ingress", [])
+        for peer in rule["from"]
+        if "ingress-nginx" in str(peer.get("namespaceSelector"))
+    ]
+    (policy,) = from_outside
+    (components,) = [
+        e["values"]
+        for e in policy["spec"]["podSelector"]["matchExpressions"]
+        if e["key"] == "app.kubernetes.io/component"
+    ]
+    assert components == ["ingest", "search"]
+
+
+def test_replication_matches_the_cluster_size(rendered: list[Obj]):
+    settings = _settings(rendered)
+    kafka = _get(rendered, "Kafka", "socialcare")["spec"]["kafka"]["config"]
+    brokers = _get(rendered, "KafkaNodePool", "brokers")["spec"]["replicas"]
+    factor = int(settings["SOCIALCARE_KAFKA_REPLICATION_FACTOR"])
+    assert factor == kafka["default.replication.factor"] <= brokers
+    assert kafka["min.insync.replicas"] == max(1, factor - 1)
+    es = _get(rendered, "Elasticsearch", "socialcare")["spec"]
+    nodes = sum(n["count"] for n in es["nodeSets"])
+    assert int(settings["SOCIALCARE_INDEX_REPLICAS"]) == min(1, nodes - 1)
+    assert es["version"] == ELASTICSEARCH_VERSION
+
+
+def test_secrets_are_referenced_never_committed(rendered: list[Obj]):
+    referenced = {
+        env["valueFrom"]["secretKeyRef"]["name"]
+        for obj in rendered
+        for c in containers(obj)
+        for env in c.get("env", [])
+        if "secretKeyRef" in env.get("valueFrom", {})
+    }
+    assert referenced == {"socialcare-platforms", "socialcare-search", "socialcare-elasticsearch"}
+    assert not [o for o in rendered if o["kind"] == "Secret"]
+
+
+# The checks must fail on a broken object, or passing them proves nothing.
+def _deployment(objects: list[Obj]) -> Obj:
+    return _get(objects, "Deployment", "ingest")
+
+
+def _container(objects: list[Obj]) -> Obj:
+    return next(containers(_deployment(objects)))
+
+
+BREAKAGES: dict[str, tuple[Callable[[list[Obj]], None], str]] = {
+    "no limits": (
+        lambda o: _container(o)["resources"].pop("limits"),
+        "container ingest: no cpu limits",
+    ),
+    "no readiness probe": (
+        lambda o: _container(o).pop("readinessProbe"),
+        "container ingest: no readinessProbe",
+    ),
+    "root": (
+        lambda o: pod_spec(_deployment(o))["securityContext"].update(runAsNonRoot=False),
+        "runAsNonRoot is not set",
+    ),
+    "writable root": (
+        lambda o: _container(o)["securityContext"].pop("readOnlyRootFilesystem"),
+        "root filesystem is writable",
+    ),
+    "latest tag": (
+        lambda o: _container(o).update(image="socialcare:latest"),
+        "unpinned image socialcare:latest",
+    ),
+    "no tag": (lambda o: _container(o).update(image="socialcare"), "unpinned image socialcare"),
+    "a Kafka version left to the operator": (
+        lambda o: _get(o, "Kafka", "socialcare")["spec"]["kafka"].pop("version"),
+        "Kafka/socialcare: no version",
+    ),
+    "replicas beside an autoscaler": (
+        lambda o: _deployment(o)["spec"].update(replicas=3),
+        "Deployment/ingest: sets replicas",
+    ),
+    "more consumers than partitions": (
+        lambda o: _get(o, "ScaledObject", "classify-worker")["spec"].update(maxReplicaCount=12),
+        "maxReplicaCount 12 is more than the 6 partitions of social.events.raw",
+    ),
+    "no disruption budget": (
+        lambda o: o.remove(_get(o, "PodDisruptionBudget", "ingest")),
+        "Deployment/ingest: no PodDisruptionBudget",
+    ),
+    "a committed secret": (
+        lambda o: o.append({"kind": "Secret", "metadata": {"name": "leak"}}),
+        "Secret/leak: a Secret in the manifests",
+    ),
+    "an unknown setting": (
+        lambda o: _container(o)["env"].append({"name": "SOCIALCARE_NO_SUCH", "value": "1"}),
+        "SOCIALCARE_NO_SUCH is no socialcare setting",
+    ),
+    "a topic of no cluster": (
+        lambda o: _get(o, "KafkaTopic", "social.events.raw")["metadata"]["labels"].update(
+            {"strimzi.io/cluster": "other"}
+        ),
+        "KafkaTopic/social.events.raw: strimzi.io/cluster",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def dev() -> list[Obj]:
+    return build(K8S / "overlays" / "dev")
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES)
+def test_the_checks_catch(dev: list[Obj], breakage: str):
+    broken = copy.deepcopy(dev)
+    breaking, expected = BREAKAGES[breakage]
+    breaking(broken)
+    found = checks.problems(broken)
+    assert any(expected in problem for problem in found), found
+
+
+def test_the_schemas_catch_unknown_fields_and_wrong_types(dev: list[Obj]):
+    deployment = copy.deepcopy(_deployment(dev))
+    deployment["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
+    assert any("livenesProbe" in e for e in schemas.errors(deployment))
+    topic = copy.deepcopy(_get(dev, "KafkaTopic", "social.events.raw"))
+    topic["spec"]["partitions"] = "6"
+    assert any("partitions" in e for e in schemas.errors(topic))
+    kafka = copy.deepcopy(_get(dev, "Kafka", "socialcare"))
+    kafka["spec"]["kafka"]["replicas"] = 3  # gone with the v1 API: node pools size it
+    assert any("replicas" in e for e in schemas.errors(kafka))
+    unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    assert schemas.errors(unknown)
