@@ -8,7 +8,9 @@ groups and index), then
    webhook received to indexed, p50/p99;
 3. splits each event's time into stages by the Kafka record timestamps (raw,
    classified, routed) and the document's indexed_at, and prints each stage's
-   throughput during the burst, so the bottleneck is visible.
+   throughput during the burst, so the bottleneck is visible;
+4. before all that, measures the classifier alone on the same texts (both cores,
+   the worker's micro-batch size), the figure the sustained rate is compared with.
 
     .venv/bin/socialcare stack up && scripts/model.sh
     .venv/bin/python bench/e2e.py [--burst 3000] [--seconds 40]
@@ -33,6 +35,7 @@ import httpx
 from kafka import KafkaConsumer, TopicPartition
 
 from services import tracking
+from services.classify.settings import ClassifySettings
 from services.traffic import Traffic
 from socialcare import elastic
 from socialcare.settings import Settings
@@ -58,6 +61,31 @@ def cpu_by_session() -> dict[int, float]:
         session, utime, stime = int(fields[3]), int(fields[11]), int(fields[12])
         used[session] = used.get(session, 0.0) + (utime + stime) / TICK
     return used
+
+
+def classifier_alone(texts: list[str], batch: int) -> tuple[float, float]:
+    """texts/s of the model alone and of model + language identification (what the
+    worker does per event), both cores to itself, micro-batches in arrival order."""
+    from services.classify.language import LanguageIdentifier
+    from services.classify.predict import Predictor
+
+    predictor = Predictor(ClassifySettings().model_dir)
+    languages = LanguageIdentifier()
+    predictor.predict(texts[:batch])  # warm-up
+    rates = [0.0, 0.0]
+    # Best of alternating rounds: the shared cores here drift between runs.
+    for _ in range(2):
+        for with_language in (False, True):
+            started = time.perf_counter()
+            for start in range(0, len(texts), batch):
+                chunk = texts[start : start + batch]
+                predictor.predict(chunk)
+                if with_language:
+                    for text in chunk:
+                        languages.detect(text)
+            rate = len(texts) / (time.perf_counter() - started)
+            rates[with_language] = max(rates[with_language], rate)
+    return rates[0], rates[1]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -147,6 +175,10 @@ def main() -> None:
     es = elastic.client(settings)
     workdir = Path(tempfile.mkdtemp(prefix="e2e-bench-"))
     traffic = Traffic(uuid.uuid4().hex[:8], backlog_share=0.0)
+    print("classifier alone ...", file=sys.stderr)
+    # The texts the traffic is made of (the corpus' test split), in mixed order.
+    sample = [text for texts in zip(*traffic.texts.values(), strict=False) for text in texts] * 3
+    model_alone, worker_alone = classifier_alone(sample, ClassifySettings().classify_batch_size)
     with isolated_pipeline(settings, workdir) as (pipeline, alias):
         # Warm-up: the first events pay for connections and lazy set-up.
         warm = asyncio.run(send(pipeline.ingest_url, traffic, 50, None))
@@ -186,6 +218,11 @@ def main() -> None:
         f"burst of {len(burst)}: ingest accepted them in {accepted_in:.1f} s "
         f"({len(burst) / accepted_in:.0f}/s); sustained webhook -> searchable "
         f"{sustained:.0f} events/s"
+    )
+    print(
+        f"classifier alone on both cores: model {model_alone:.0f} texts/s, with language "
+        f"identification {worker_alone:.0f}/s; the pipeline sustains "
+        f"{sustained / model_alone:.0%} and {sustained / worker_alone:.0%} of them"
     )
     print(f"\n{'stage':<9} {'events/s in the burst':>22} {'stage latency p50':>18} {'p99':>8}")
     previous = {i: received for i, (received, _) in docs.items()}

@@ -20,11 +20,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from services import tracking
-from services.pipeline import Pipeline
+from services.classify.settings import ClassifySettings
+from services.pipeline import Pipeline, skip_backlog
+from services.route.settings import RouteSettings
+from services.search.settings import SearchSettings
 from services.traffic import SPIKE_PRODUCT, Delivery, Secrets, Traffic
 from socialcare import elastic
 from socialcare.settings import Settings
 from socialcare.stack import LocalStack, StackError
+from socialcare.topics import CLASSIFIED, RAW, ROUTED
 
 # The ports of a normal local run (README), so the URLs printed are the usual ones.
 PORTS = {
@@ -69,6 +73,7 @@ def run(
     # SIGTERM (e.g. from a terminal closing) stops the demo the way Ctrl-C does.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
+        _skip_backlogs(settings)
         console.print(f"starting the services (logs in {pipeline.log_dir}) ...")
         pipeline.start(
             on_ready=lambda role, took: console.print(f"  {role:<10} ready after {took:4.1f} s")
@@ -96,6 +101,19 @@ def run(
         if started_stack or keep_running:
             LocalStack(settings).down()
         console.print("services stopped" + (", local stack stopped" if started_stack else ""))
+
+
+def _skip_backlogs(settings: Settings) -> None:
+    """The demo follows its own traffic: records earlier runs or tests left on the
+    local topics are not replayed first (they stay searchable where indexed)."""
+    groups = (
+        (ClassifySettings().classify_app_id, RAW.name),
+        (RouteSettings().route_app_id, CLASSIFIED.name),
+        (SearchSettings().index_app_id, ROUTED.name),
+    )
+    for group, topic in groups:
+        if skipped := skip_backlog(settings, group, topic):
+            console.print(f"  {group} starts at the end of {topic} ({skipped} earlier records)")
 
 
 def _send(pipeline: Pipeline, traffic: Traffic, events: int, rate: float) -> list[str]:

@@ -17,7 +17,35 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from kafka import KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
+
+from socialcare.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def skip_backlog(settings: Settings, group: str, topic: str) -> int:
+    """Commit the topic's end offsets for ``group``: it starts with what comes next,
+    not with what earlier runs left on the shared local topics. Returns how many
+    records the group would otherwise have had to work through first."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        ends = consumer.end_offsets(partitions)
+        starts = consumer.beginning_offsets(partitions)
+        skipped = 0
+        for tp in partitions:
+            committed = consumer.committed(tp)
+            skipped += ends[tp] - max(starts[tp], committed if committed is not None else 0)
+        consumer.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in ends.items()})
+    finally:
+        consumer.close()
+    return skipped
 
 
 def free_port() -> int:

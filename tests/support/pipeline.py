@@ -9,32 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
-from kafka.structs import OffsetAndMetadata
-
-from services.pipeline import Pipeline
+from services.pipeline import Pipeline, skip_backlog
 from services.traffic import Secrets
 from socialcare import elastic
 from socialcare.settings import Settings
 from socialcare.topics import CLASSIFIED, RAW, ROUTED
 
 API_KEY = "e2e-agent-key"
-
-
-def skip_backlog(settings: Settings, group: str, topic: str) -> None:
-    """Commit the topic's end offsets for a new group: it starts with what comes next,
-    not with every record earlier tests left on the shared topic."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=group,
-        enable_auto_commit=False,
-    )
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        ends = consumer.end_offsets(partitions)
-        consumer.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in ends.items()})
-    finally:
-        consumer.close()
 
 
 @contextmanager
