@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from services.classify.data import load
 from services.classify.predict import BACKENDS
@@ -103,7 +103,7 @@ def worker_throughput(events: int) -> tuple[str, float, float, float, float]:
         ready_url=f"http://127.0.0.1:{port}/readyz",
         log=workdir / "worker.log",
     )
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = kafka.consumer(settings)
     partitions = [TopicPartition(CLASSIFIED.name, p) for p in range(CLASSIFIED.partitions)]
     consumer.assign(partitions)
     for tp, offset in consumer.end_offsets(partitions).items():

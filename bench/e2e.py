@@ -32,12 +32,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from services import tracking
 from services.classify.settings import ClassifySettings
 from services.traffic import Traffic
-from socialcare import elastic
+from socialcare import elastic, kafka
 from socialcare.settings import Settings
 from socialcare.stack import LocalStack
 from socialcare.topics import CLASSIFIED, RAW, ROUTED
@@ -122,7 +122,7 @@ async def send(url: str, traffic: Traffic, count: int, rate: float | None) -> li
 
 def stage_times(settings: Settings, ids: set[str], since_ms: int) -> dict[str, dict[str, float]]:
     """Kafka timestamp (s) of each event's record on raw, classified and routed."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = kafka.consumer(settings)
     found: dict[str, dict[str, float]] = {topic: {} for _, topic in STAGES}
     try:
         for _, topic in STAGES:

@@ -98,7 +98,7 @@ def main() -> None:
         ready_url=f"http://127.0.0.1:{port}/readyz",
         log=workdir / "worker.log",
     )
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = kafka.consumer(settings)
     partitions = [
         TopicPartition(ROUTED.name, p) for p in consumer.partitions_for_topic(ROUTED.name)
     ]

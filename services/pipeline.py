@@ -17,9 +17,10 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from socialcare import kafka
 from socialcare.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,11 +30,7 @@ def skip_backlog(settings: Settings, group: str, topic: str) -> int:
     """Commit the topic's end offsets for ``group``: it starts with what comes next,
     not with what earlier runs left on the shared local topics. Returns how many
     records the group would otherwise have had to work through first."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=group,
-        enable_auto_commit=False,
-    )
+    consumer = kafka.consumer(settings, group_id=group, enable_auto_commit=False)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         ends = consumer.end_offsets(partitions)

@@ -27,6 +27,8 @@ def _client_options(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 3}
     if settings.elasticsearch_api_key:
         options["api_key"] = settings.elasticsearch_api_key
+    if settings.elasticsearch_ca_certs:
+        options["ca_certs"] = str(settings.elasticsearch_ca_certs)
     return options
 
 

@@ -1,16 +1,21 @@
-"""Kafka client set-up shared by the services: admin, producer and faust apps.
+"""Kafka client set-up shared by the services: admin, producer, consumer and faust apps.
 
-Nothing here connects at import; each function builds a client when called.
+Nothing here connects at import; each function builds a client when called. How a
+client reaches the brokers (servers, TLS, SASL) is decided here once, in
+``client_config`` and ``faust_credentials``, so no client can connect with less
+security than the settings ask for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Iterable
 from typing import Any
 
 import faust
-from kafka import KafkaAdminClient, KafkaProducer
+from faust.types.auth import CredentialsT
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -25,12 +30,61 @@ def _servers(settings: Settings) -> list[str]:
     return [s.strip() for s in settings.kafka_bootstrap_servers.split(",") if s.strip()]
 
 
+def _ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """The TLS context of the SSL protocols: the configured CA (or the system's)
+    and hostname verification; None when the protocol is not TLS."""
+    if not settings.kafka_security_protocol.endswith("SSL"):
+        return None
+    cafile = settings.kafka_ssl_cafile
+    return ssl.create_default_context(cafile=str(cafile) if cafile else None)
+
+
+def client_config(settings: Settings) -> dict[str, Any]:
+    """The keyword arguments every kafka-python client needs to reach the brokers:
+    where they are and how to authenticate and encrypt."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": _servers(settings),
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    context = _ssl_context(settings)
+    if context is not None:
+        config["ssl_context"] = context
+    if (credentials := settings.kafka_sasl_credentials) is not None:
+        username, password = credentials
+        config.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=username,
+            sasl_plain_password=password,
+        )
+    return config
+
+
+def faust_credentials(settings: Settings) -> CredentialsT | None:
+    """``client_config`` for faust (aiokafka): its ``broker_credentials``."""
+    context = _ssl_context(settings)
+    if (credentials := settings.kafka_sasl_credentials) is not None:
+        username, password = credentials
+        # With an ssl_context faust speaks SASL_SSL, without one SASL_PLAINTEXT.
+        return faust.SASLCredentials(
+            username=username,
+            password=password,
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
 def admin_client(settings: Settings, **extra: Any) -> KafkaAdminClient:
-    return KafkaAdminClient(
-        bootstrap_servers=_servers(settings),
-        client_id=f"{settings.kafka_client_id}-admin",
-        **extra,
-    )
+    config = {**client_config(settings), "client_id": f"{settings.kafka_client_id}-admin"}
+    return KafkaAdminClient(**{**config, **extra})
+
+
+def consumer(settings: Settings, *topics: str, **extra: Any) -> KafkaConsumer:
+    """A consumer of ``topics`` (none: assign or subscribe later)."""
+    config = {**client_config(settings), "client_id": f"{settings.kafka_client_id}-consumer"}
+    return KafkaConsumer(*topics, **{**config, **extra})
 
 
 def producer(settings: Settings, **extra: Any) -> KafkaProducer:
@@ -40,7 +94,7 @@ def producer(settings: Settings, **extra: Any) -> KafkaProducer:
     the event: an acknowledged record survives a leader change.
     """
     config: dict[str, Any] = {
-        "bootstrap_servers": _servers(settings),
+        **client_config(settings),
         "client_id": f"{settings.kafka_client_id}-producer",
         "acks": "all",
         "enable_idempotence": True,
@@ -97,6 +151,9 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
         "web_enabled": False,
         "datadir": str(settings.worker_data_dir / app_id),
     }
+    credentials = faust_credentials(settings)
+    if credentials is not None:
+        config["broker_credentials"] = credentials
     config.update(extra)
     # faust creates its data directory without parents.
     settings.worker_data_dir.mkdir(parents=True, exist_ok=True)

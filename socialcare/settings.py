@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
 
 
 class Settings(BaseSettings):
@@ -25,11 +28,37 @@ class Settings(BaseSettings):
         1, ge=1, description="Replication factor of the topics `stack up` creates (3 in prod)."
     )
     kafka_client_id: str = Field("socialcare", description="Client id prefix sent to Kafka.")
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        "PLAINTEXT",
+        description="How the clients reach Kafka: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL "
+        "(SASL_SSL in Kubernetes).",
+    )
+    kafka_sasl_mechanism: KafkaSaslMechanism = Field(
+        "SCRAM-SHA-512",
+        description="SASL mechanism of the SASL_* protocols: SCRAM-SHA-512, SCRAM-SHA-256 or "
+        "PLAIN.",
+    )
+    kafka_sasl_username: str | None = Field(
+        None, description="Kafka user of the SASL_* protocols (the service's KafkaUser)."
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        None, description="Password of the Kafka user; required with SASL_*."
+    )
+    kafka_ssl_cafile: FilePath | None = Field(
+        None,
+        description="PEM file of the CA that signed the brokers' certificates (SSL, SASL_SSL); "
+        "unset: the system's CAs.",
+    )
     elasticsearch_url: str = Field(
         "http://127.0.0.1:9200", description="Elasticsearch URL (http or https)."
     )
     elasticsearch_api_key: str | None = Field(
         None, description="Elasticsearch API key; unset for a cluster without security."
+    )
+    elasticsearch_ca_certs: FilePath | None = Field(
+        None,
+        description="PEM file of the CA that signed Elasticsearch's HTTP certificate (an "
+        "https URL); unset: the system's CAs.",
     )
     index_alias: str = Field(
         "social-events", description="Alias agents search; points at the current index version."
@@ -61,6 +90,47 @@ class Settings(BaseSettings):
     stack_start_timeout: float = Field(
         180.0, gt=0, description="Seconds `stack up` waits for each server to become ready."
     )
+
+    @model_validator(mode="after")
+    def _security_is_consistent(self) -> Self:
+        # A setting the chosen protocol would ignore is a deployment mistake (the
+        # service would connect with less security than intended), so it fails at
+        # start-up instead of silently.
+        protocol = self.kafka_security_protocol
+        sasl = protocol.startswith("SASL_")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"SOCIALCARE_KAFKA_SECURITY_PROTOCOL={protocol} needs "
+                "SOCIALCARE_KAFKA_SASL_USERNAME and SOCIALCARE_KAFKA_SASL_PASSWORD"
+            )
+        if not sasl and (self.kafka_sasl_username or self.kafka_sasl_password):
+            raise ValueError(
+                "SOCIALCARE_KAFKA_SASL_USERNAME/_PASSWORD are set but "
+                f"SOCIALCARE_KAFKA_SECURITY_PROTOCOL={protocol} sends no credentials; "
+                "use SASL_SSL or SASL_PLAINTEXT"
+            )
+        if self.kafka_ssl_cafile and not protocol.endswith("SSL"):
+            raise ValueError(
+                "SOCIALCARE_KAFKA_SSL_CAFILE is set but "
+                f"SOCIALCARE_KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS; "
+                "use SSL or SASL_SSL"
+            )
+        if self.elasticsearch_ca_certs and urlsplit(self.elasticsearch_url).scheme != "https":
+            raise ValueError(
+                "SOCIALCARE_ELASTICSEARCH_CA_CERTS is set but SOCIALCARE_ELASTICSEARCH_URL "
+                f"({self.elasticsearch_url}) is not https"
+            )
+        return self
+
+    @property
+    def kafka_sasl_credentials(self) -> tuple[str, str] | None:
+        """(username, password) when the protocol is SASL_*, else None."""
+        if not self.kafka_security_protocol.startswith("SASL_"):
+            return None
+        # The validator above makes both present; this narrows the types.
+        if self.kafka_sasl_username is None or self.kafka_sasl_password is None:
+            raise ValueError("SASL credentials are missing")
+        return self.kafka_sasl_username, self.kafka_sasl_password.get_secret_value()
 
     @property
     def kafka_address(self) -> tuple[str, int]:

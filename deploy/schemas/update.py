@@ -40,6 +40,12 @@ CRDS: dict[str, list[tuple[str, str, str, str]]] = {
     ],
     "keda": [
         ("config/crd/bases/keda.sh_scaledobjects.yaml", "keda.sh", "ScaledObject", "v1alpha1"),
+        (
+            "config/crd/bases/keda.sh_triggerauthentications.yaml",
+            "keda.sh",
+            "TriggerAuthentication",
+            "v1alpha1",
+        ),
     ],
 }
 

@@ -67,6 +67,8 @@ class LocalStack:
             if server.name in started:
                 timings[server.name] = time.monotonic() - started[server.name]
                 self.say(f"{server.name} ready in {timings[server.name]:.1f} s")
+        # Local only, unlike provision(), which also runs against remote clusters.
+        self.kafka.ensure_sasl_user()
         self.provision()
         return timings
 

@@ -9,8 +9,10 @@ import subprocess
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaAdminClient
+from kafka.admin import UserScramCredentialUpsertion
 from kafka.errors import KafkaConfigurationError, KafkaError
 
 from socialcare.settings import Settings
@@ -33,6 +35,13 @@ logger.state.level = WARN
 """
 
 
+# The SASL listener's one user: tests authenticate as it, and with a wrong password
+# to see a client fail. A local, loopback-only broker, so no secret to protect.
+SASL_MECHANISM = "SCRAM-SHA-512"
+SASL_USERNAME = "socialcare-test"
+SASL_PASSWORD = "socialcare-test-password"
+
+
 class KafkaServer:
     name = "kafka"
 
@@ -40,6 +49,9 @@ class KafkaServer:
         self.settings = settings
         self.host, self.port = settings.kafka_address
         self.controller_port = self.port + 1
+        # Beside the PLAINTEXT listener, not instead: everything else keeps using that
+        # one, while the clients' SASL settings can be tried against a real broker.
+        self.sasl_port = self.port + 2
         root = settings.stack_dir.resolve()
         self.lib = root / "downloads" / f"kafka_{KAFKA_SCALA}-{KAFKA_VERSION}" / "lib"
         self.home = root / "kafka"
@@ -55,6 +67,10 @@ class KafkaServer:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def sasl_address(self) -> str:
+        return f"{self.host}:{self.sasl_port}"
 
     def install(self, say: Callable[[str], None]) -> None:
         done = self.lib / ".complete"
@@ -82,11 +98,19 @@ class KafkaServer:
                     "node.id=1",
                     f"controller.quorum.bootstrap.servers={self.host}:{self.controller_port}",
                     f"listeners=PLAINTEXT://{self.host}:{self.port},"
-                    f"CONTROLLER://{self.host}:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://{self.host}:{self.port}",
+                    f"CONTROLLER://{self.host}:{self.controller_port},"
+                    f"SASL_PLAINTEXT://{self.sasl_address}",
+                    f"advertised.listeners=PLAINTEXT://{self.address},"
+                    f"SASL_PLAINTEXT://{self.sasl_address}",
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
+                    "SASL_PLAINTEXT:SASL_PLAINTEXT",
                     "inter.broker.listener.name=PLAINTEXT",
+                    # No authorizer: an authenticated user may do what ANONYMOUS may do
+                    # on the PLAINTEXT listener, so the listener tests authentication only.
+                    f"sasl.enabled.mechanisms={SASL_MECHANISM}",
+                    f"listener.name.sasl_plaintext.{SASL_MECHANISM.lower()}.sasl.jaas.config="
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;",
                     f"log.dirs={self.data}",
                     "num.partitions=3",
                     "offsets.topic.replication.factor=1",
@@ -161,10 +185,7 @@ class KafkaServer:
         except OSError:
             return False
         try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=[self.address],
-                request_timeout_ms=3000,
-            )
+            admin = self._admin(request_timeout_ms=3000)
         except KafkaConfigurationError:
             raise
         except KafkaError:
@@ -175,6 +196,30 @@ class KafkaServer:
             return False
         finally:
             admin.close()
+
+    def ensure_sasl_user(self) -> None:
+        """Create or reset the SASL listener's user.
+
+        SCRAM credentials live in the cluster metadata, so an upsert on every `up`
+        (idempotent: same name, same password) also serves a data directory formatted
+        before the SASL listener existed, which `kafka-storage format --add-scram`
+        could not reach.
+        """
+        admin = self._admin()
+        try:
+            errors = admin.alter_user_scram_credentials(
+                [UserScramCredentialUpsertion(SASL_USERNAME, SASL_MECHANISM, SASL_PASSWORD)]
+            )
+        finally:
+            admin.close()
+        if errors.get(SASL_USERNAME):
+            raise StackError(f"creating Kafka user {SASL_USERNAME} failed: {errors}")
+
+    def _admin(self, **extra: Any) -> KafkaAdminClient:
+        # Not socialcare.kafka.admin_client: the stack manages its own broker through
+        # the PLAINTEXT listener it configured, whatever security the settings give
+        # the services' clients.
+        return KafkaAdminClient(bootstrap_servers=[self.address], **extra)
 
     def log_paths(self) -> list[Path]:
         return [self.process.log_file]

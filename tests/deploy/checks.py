@@ -213,6 +213,120 @@ def check_kafka_resources(objects: list[Obj]) -> list[str]:
     ]
 
 
+def _reaching(objects: list[Obj], label: str) -> set[str]:
+    """Components of the pods a NetworkPolicy lets reach pods that carry ``label``."""
+    components: set[str] = set()
+    for policy in _by_kind(objects, "NetworkPolicy").values():
+        peers = [peer for rule in policy["spec"].get("egress", []) for peer in rule.get("to", [])]
+        if any(label in p.get("podSelector", {}).get("matchLabels", {}) for p in peers):
+            components.update(
+                value
+                for e in policy["spec"]["podSelector"].get("matchExpressions", [])
+                if e["key"] == "app.kubernetes.io/component"
+                for value in e["values"]
+            )
+    return components
+
+
+def _env(container: Obj, config_maps: dict[str, Obj]) -> dict[str, Obj]:
+    """The container's variables as env entries, the ConfigMaps' ones included."""
+    env: dict[str, Obj] = {}
+    for source in container.get("envFrom", []):
+        data = config_maps.get(source.get("configMapRef", {}).get("name"), {}).get("data", {})
+        env.update({k: {"name": k, "value": v} for k, v in data.items()})
+    env.update({e["name"]: e for e in container.get("env", [])})
+    return env
+
+
+def _secret_file_problem(obj: Obj, container: Obj, path: str | None, secrets: set[str]) -> bool:
+    """Whether ``path`` is not a file of a read-only mount of one of ``secrets``."""
+    if not path:
+        return True
+    volumes = {v["name"]: v for v in pod_spec(obj)["volumes"]}  # type: ignore[index]
+    for mount in container.get("volumeMounts", []):
+        secret = volumes.get(mount["name"], {}).get("secret", {})
+        prefix = mount["mountPath"].rstrip("/") + "/"
+        if (
+            secret.get("secretName") in secrets
+            and mount.get("readOnly")
+            and path.startswith(prefix)
+        ):
+            items = secret.get("items")
+            if items is None or path[len(prefix) :] in {i["path"] for i in items}:
+                return False
+    return True
+
+
+def check_clients_authenticate(objects: list[Obj]) -> list[str]:
+    """Every Kafka client is its own KafkaUser over SASL_SSL and verifies the
+    brokers against the Strimzi cluster CA; every Elasticsearch client uses https
+    and verifies against the ECK CA; every Kafka scaler authenticates."""
+    problems = []
+    users = set(_by_kind(objects, "KafkaUser"))
+    kafka_cas = {f"{name}-cluster-ca-cert" for name in _by_kind(objects, "Kafka")}
+    es_cas = {f"{name}-es-http-certs-public" for name in _by_kind(objects, "Elasticsearch")}
+    kafka_clients = _reaching(objects, "strimzi.io/cluster")
+    es_clients = _reaching(objects, "elasticsearch.k8s.elastic.co/cluster-name")
+    config_maps = _by_kind(objects, "ConfigMap")
+    for obj in objects:
+        spec = pod_spec(obj)
+        if spec is None:
+            continue
+        component = _component(obj)
+        for c in containers(obj):
+            where = f"{ref(obj)} container {c['name']}"
+            env = _env(c, config_maps)
+            value = {name: e.get("value") for name, e in env.items()}.get
+
+            if component in kafka_clients:
+                if value("SOCIALCARE_KAFKA_SECURITY_PROTOCOL") != "SASL_SSL":
+                    problems.append(f"{where}: SOCIALCARE_KAFKA_SECURITY_PROTOCOL is not SASL_SSL")
+                user = value("SOCIALCARE_KAFKA_SASL_USERNAME")
+                if user not in users:
+                    problems.append(
+                        f"{where}: SOCIALCARE_KAFKA_SASL_USERNAME {user} is no KafkaUser"
+                    )
+                password = env.get("SOCIALCARE_KAFKA_SASL_PASSWORD", {})
+                secret = password.get("valueFrom", {}).get("secretKeyRef", {})
+                if (secret.get("name"), secret.get("key")) != (user, "password"):
+                    problems.append(f"{where}: the password is not from the Secret {user}")
+                cafile = value("SOCIALCARE_KAFKA_SSL_CAFILE")
+                if _secret_file_problem(obj, c, cafile, kafka_cas):
+                    problems.append(
+                        f"{where}: SOCIALCARE_KAFKA_SSL_CAFILE {cafile} is not in a read-only "
+                        f"mount of the Secret {' or '.join(sorted(kafka_cas))}"
+                    )
+            if component in es_clients:
+                if not (value("SOCIALCARE_ELASTICSEARCH_URL") or "").startswith("https://"):
+                    problems.append(f"{where}: SOCIALCARE_ELASTICSEARCH_URL is not https")
+                ca = value("SOCIALCARE_ELASTICSEARCH_CA_CERTS")
+                if _secret_file_problem(obj, c, ca, es_cas):
+                    problems.append(
+                        f"{where}: SOCIALCARE_ELASTICSEARCH_CA_CERTS {ca} is not in a read-only "
+                        f"mount of the Secret {' or '.join(sorted(es_cas))}"
+                    )
+    auths = set(_by_kind(objects, "TriggerAuthentication"))
+    for so in _by_kind(objects, "ScaledObject").values():
+        for trigger in so["spec"]["triggers"]:
+            if trigger["type"] != "kafka":
+                continue
+            metadata = trigger["metadata"]
+            if (
+                trigger.get("authenticationRef", {}).get("name") not in auths
+                or metadata.get("sasl") != "scram_sha512"
+                or metadata.get("tls") != "enable"
+            ):
+                problems.append(f"{ref(so)}: its Kafka trigger does not authenticate")
+    return problems
+
+
+def _component(obj: Obj) -> str | None:
+    template = obj
+    for part in POD_TEMPLATE_PATHS[obj["kind"]]:
+        template = template[part]
+    return template["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+
+
 CHECKS: tuple[Check, ...] = (
     check_containers,
     check_images_pinned,
@@ -220,6 +334,7 @@ CHECKS: tuple[Check, ...] = (
     check_disruption_budgets,
     check_config_and_secrets,
     check_kafka_resources,
+    check_clients_authenticate,
 )
 
 

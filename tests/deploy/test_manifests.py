@@ -168,7 +168,10 @@ def test_secrets_are_referenced_never_committed(rendered: list[Obj]):
         for env in c.get("env", [])
         if "secretKeyRef" in env.get("valueFrom", {})
     }
-    assert referenced == {"socialcare-platforms", "socialcare-search", "socialcare-elasticsearch"}
+    # The operators' Secrets: each KafkaUser's password (User Operator).
+    users = {o["metadata"]["name"] for o in rendered if o["kind"] == "KafkaUser"}
+    ours = {"socialcare-platforms", "socialcare-search", "socialcare-elasticsearch"}
+    assert referenced == ours | users
     assert not [o for o in rendered if o["kind"] == "Secret"]
 
 
@@ -179,6 +182,20 @@ def _deployment(objects: list[Obj]) -> Obj:
 
 def _container(objects: list[Obj]) -> Obj:
     return next(containers(_deployment(objects)))
+
+
+def _env(container: Obj, name: str) -> Obj:
+    (env,) = [e for e in container["env"] if e["name"] == name]
+    return env
+
+
+def _settings_name(objects: list[Obj]) -> str:
+    (name,) = [
+        o["metadata"]["name"]
+        for o in objects
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("socialcare-settings-")
+    ]
+    return name
 
 
 BREAKAGES: dict[str, tuple[Callable[[list[Obj]], None], str]] = {
@@ -226,6 +243,38 @@ BREAKAGES: dict[str, tuple[Callable[[list[Obj]], None], str]] = {
     "an unknown setting": (
         lambda o: _container(o)["env"].append({"name": "SOCIALCARE_NO_SUCH", "value": "1"}),
         "SOCIALCARE_NO_SUCH is no socialcare setting",
+    ),
+    "a Kafka client on PLAINTEXT": (
+        lambda o: _env(_container(o), "SOCIALCARE_KAFKA_SECURITY_PROTOCOL").update(
+            value="PLAINTEXT"
+        ),
+        "Deployment/ingest container ingest: SOCIALCARE_KAFKA_SECURITY_PROTOCOL is not SASL_SSL",
+    ),
+    "a Kafka user that does not exist": (
+        lambda o: _env(_container(o), "SOCIALCARE_KAFKA_SASL_USERNAME").update(value="nobody"),
+        "SOCIALCARE_KAFKA_SASL_USERNAME nobody is no KafkaUser",
+    ),
+    "another user's password": (
+        lambda o: _env(_container(o), "SOCIALCARE_KAFKA_SASL_PASSWORD")["valueFrom"][
+            "secretKeyRef"
+        ].update(name="socialcare-route"),
+        "the password is not from the Secret socialcare-ingest",
+    ),
+    "a Kafka CA that is not mounted": (
+        lambda o: _env(_container(o), "SOCIALCARE_KAFKA_SSL_CAFILE").update(value="/tmp/ca.crt"),
+        "SOCIALCARE_KAFKA_SSL_CAFILE /tmp/ca.crt is not in a read-only mount of the Secret",
+    ),
+    "Elasticsearch over HTTP": (
+        lambda o: _get(o, "ConfigMap", _settings_name(o))["data"].update(
+            SOCIALCARE_ELASTICSEARCH_URL="http://socialcare-es-http:9200"
+        ),
+        "SOCIALCARE_ELASTICSEARCH_URL is not https",
+    ),
+    "a scaler without credentials": (
+        lambda o: _get(o, "ScaledObject", "route-worker")["spec"]["triggers"][0].pop(
+            "authenticationRef"
+        ),
+        "ScaledObject/route-worker: its Kafka trigger does not authenticate",
     ),
     "a topic of no cluster": (
         lambda o: _get(o, "KafkaTopic", "social.events.raw")["metadata"]["labels"].update(
