@@ -11,6 +11,7 @@ from socialcare.schema import ClassifiedEvent, DeadLetter, Event
 from socialcare.topics import CLASSIFIED, DLQ, RAW
 from tests.conftest import event_data
 from tests.support.kafka_tail import TopicTail
+from tests.support.pipeline import fresh_group
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +40,7 @@ def test_raw_events_come_out_classified_and_poison_goes_to_the_dlq(
         ["classify", "worker"],
         env={
             "SOCIALCARE_MODEL_DIR": str(model),
-            "SOCIALCARE_CLASSIFY_APP_ID": "socialcare-classify-it",
+            "SOCIALCARE_CLASSIFY_APP_ID": fresh_group(settings, "socialcare-classify-it", RAW.name),
             "SOCIALCARE_CLASSIFY_WEB_PORT": str(port),
             "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / "data"),
         },

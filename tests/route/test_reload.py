@@ -12,9 +12,10 @@ import pytest
 
 from services.pipeline import ServiceProcess, free_port
 from services.route.config import DEFAULT_CONFIG
-from socialcare.topics import ROUTED
+from socialcare.topics import CLASSIFIED, ROUTED
 from tests.route.test_worker import classified, publish, routed_by_id
 from tests.support.kafka_tail import TopicTail
+from tests.support.pipeline import fresh_group
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,9 @@ def test_sighup_reloads_the_rules_without_losing_events(stack, settings, tmp_pat
     worker = ServiceProcess(
         ["route", "worker"],
         env={
-            "SOCIALCARE_ROUTE_APP_ID": "socialcare-route-it-reload",
+            "SOCIALCARE_ROUTE_APP_ID": fresh_group(
+                settings, "socialcare-route-it-reload", CLASSIFIED.name
+            ),
             "SOCIALCARE_ROUTE_WEB_PORT": str(port),
             "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / "data"),
             "SOCIALCARE_ROUTING_CONFIG": str(rules),

@@ -11,6 +11,7 @@ from socialcare.schema import ClassifiedEvent, DeadLetter, RoutedEvent
 from socialcare.topics import CLASSIFIED, DLQ, ROUTED
 from tests.conftest import event_data
 from tests.support.kafka_tail import TopicTail
+from tests.support.pipeline import fresh_group
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,9 @@ def worker(stack, settings, tmp_path_factory):
     process = ServiceProcess(
         ["route", "worker"],
         env={
-            "SOCIALCARE_ROUTE_APP_ID": "socialcare-route-it",
+            "SOCIALCARE_ROUTE_APP_ID": fresh_group(
+                settings, "socialcare-route-it", CLASSIFIED.name
+            ),
             "SOCIALCARE_ROUTE_WEB_PORT": str(port),
             "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path_factory.mktemp("route")),
         },

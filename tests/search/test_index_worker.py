@@ -11,6 +11,7 @@ from socialcare.schema import DeadLetter
 from socialcare.topics import DLQ, ROUTED
 from tests.search.conftest import ROWS, drop_index, routed
 from tests.support.kafka_tail import TopicTail
+from tests.support.pipeline import fresh_group
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +42,7 @@ def test_index_worker_stores_each_event_once_and_dead_letters_the_rest(search_se
     worker = ServiceProcess(
         ["search", "index-worker"],
         env={
-            "SOCIALCARE_INDEX_APP_ID": "socialcare-index-it",
+            "SOCIALCARE_INDEX_APP_ID": fresh_group(settings, "socialcare-index-it", ROUTED.name),
             "SOCIALCARE_INDEX_ALIAS": settings.index_alias,
             "SOCIALCARE_EMBEDDING_DIMS": "4",
             "SOCIALCARE_INDEX_WEB_PORT": str(port),

@@ -18,6 +18,14 @@ from socialcare.topics import CLASSIFIED, RAW, ROUTED
 API_KEY = "e2e-agent-key"
 
 
+def fresh_group(settings: Settings, prefix: str, topic: str) -> str:
+    """A consumer group of its own that starts at the topic's current end: a test's
+    worker sees that test's records, not the thousands earlier tests left."""
+    group = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    skip_backlog(settings, group, topic)
+    return group
+
+
 @contextmanager
 def isolated_pipeline(settings: Settings, workdir: Path) -> Iterator[tuple[Pipeline, str]]:
     """(the started pipeline, its index alias); stopped and its index dropped after."""
