@@ -14,7 +14,7 @@ import typer.main
 
 from services.cli import app as cli_app
 from tests.conftest import all_setting_names
-from tests.deploy.kustomize import POD_TEMPLATE_PATHS, Obj
+from tests.deploy.render import POD_TEMPLATE_PATHS, Obj
 
 Check = Callable[[list[Obj]], list[str]]
 # Where an operator's resource names the version of what it runs.

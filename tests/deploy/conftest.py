@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import REPO
-from tests.deploy.kustomize import Obj, build
+from tests.deploy.render import Obj, build
 
 K8S = REPO / "deploy" / "k8s"
 OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())

@@ -18,7 +18,7 @@ import jsonschema
 import kubernetes_validate
 
 from tests.conftest import REPO
-from tests.deploy.kustomize import Obj
+from tests.deploy.render import Obj
 
 CRDS = REPO / "deploy" / "schemas" / "crds"
 # The oldest Kubernetes the manifests support, and the newest the package knows.

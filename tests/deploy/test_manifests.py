@@ -15,7 +15,7 @@ from socialcare.stack.versions import ELASTICSEARCH_VERSION
 from tests.deploy import checks, schemas
 from tests.deploy.checks import containers, pod_spec
 from tests.deploy.conftest import K8S
-from tests.deploy.kustomize import Obj, build
+from tests.deploy.render import Obj, build
 
 # role -> (Deployment, CLI arguments, port the role listens on by default)
 ROLES = {

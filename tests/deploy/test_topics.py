@@ -15,7 +15,7 @@ from services.route.config import DEFAULT_CONFIG, load_config
 from services.route.settings import RouteSettings
 from socialcare.topics import PIPELINE_TOPICS, TopicSpec
 from tests.deploy.conftest import K8S
-from tests.deploy.kustomize import Obj
+from tests.deploy.render import Obj
 
 TOPICS_FILE = K8S / "base" / "kafka" / "topics.yaml"
 
