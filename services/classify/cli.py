@@ -76,9 +76,10 @@ def train(
         TimeRemainingColumn,
     )
 
+    from services.classify.cache import ModelCache
     from services.classify.export import INT8_FILE
     from services.classify.settings import ClassifySettings
-    from services.classify.train import TrainConfig, is_current
+    from services.classify.train import TrainConfig, expected_version, is_current
     from services.classify.train import train as run
 
     settings = ClassifySettings()
@@ -90,10 +91,14 @@ def train(
         seed=seed,
         freeze_embeddings=not train_embeddings,
     )
+    cache = ModelCache(settings.model_cache_dir)
     if if_stale:
+        if not is_current(config) and cache.restore(expected_version(config), config.out):
+            typer.echo(f"model {expected_version(config)} restored from {cache.root}")
         if is_current(config):
             if not (config.out / INT8_FILE).exists():
                 export(model=config.out)
+            cache.keep(config.out)
             typer.echo(f"model {(config.out / 'VERSION').read_text().strip()} is current")
             return
         if not (config.base / "config.json").exists():
@@ -123,6 +128,7 @@ def train(
                 progress.console.print(f"training step {step}/{total}, loss {loss:.3f}")
 
         report = run(config, on_step)
+    cache.keep(config.out)
     typer.echo(
         f"model {report['version']} written to {config.out} "
         f"({report['steps']} steps, {report['seconds_per_step']} s/step)"

@@ -16,6 +16,12 @@ class ClassifySettings(Settings):
         Path(".models/socialcare-classifier"),
         description="The fine-tuned classifier `classify train` writes and the worker loads.",
     )
+    model_cache_dir: Path = Field(
+        Path.home() / ".cache" / "socialcare" / "models",
+        description="Trained models kept by version (a hash of corpus and training "
+        "configuration) outside the clone, so a fresh clone on the same machine restores "
+        "the model instead of training it again.",
+    )
     classify_backend: Backend = Field(
         "onnx-int8",
         description="Inference backend: onnx-int8 (fastest, model.int8.onnx), torch-fp32 "

@@ -2,6 +2,7 @@
 run on the real base encoder (marked slow)."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -146,7 +147,9 @@ def test_a_short_run_on_the_real_base_encoder(tiny_corpus, tmp_path):
     assert len(Predictor(tmp_path).predict(["Wo ist mein Paket?"])[0].embedding) == 384
 
 
-def test_train_if_stale_trains_once_then_reuses(tiny_base, tmp_path):
+def test_train_if_stale_trains_once_then_reuses(tiny_base, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOCIALCARE_MODEL_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "model"
     args = [
         "classify",
         "train",
@@ -154,21 +157,29 @@ def test_train_if_stale_trains_once_then_reuses(tiny_base, tmp_path):
         "--base",
         str(tiny_base),
         "--out",
-        str(tmp_path),
+        str(out),
         "--max-steps",
         "2",
     ]
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "written to" in first.output
+    version = (out / "VERSION").read_text().strip()
+    assert (tmp_path / "cache" / version / "model.int8.onnx").exists()
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0, again.output
     assert "is current" in again.output
     # A current model without its int8 graph (trained before it existed) gets one.
-    (tmp_path / "model.int8.onnx").unlink()
+    (out / "model.int8.onnx").unlink()
     third = CliRunner().invoke(app, args)
     assert third.exit_code == 0, third.output
-    assert (tmp_path / "model.int8.onnx").exists() and "is current" in third.output
+    assert (out / "model.int8.onnx").exists() and "is current" in third.output
+    # A fresh clone (no model directory) restores the cached model instead of training.
+    shutil.rmtree(out)
+    fourth = CliRunner().invoke(app, args)
+    assert fourth.exit_code == 0, fourth.output
+    assert "restored from" in fourth.output and "written to" not in fourth.output
+    assert (out / "VERSION").read_text().strip() == version
 
 
 @pytest.mark.slow
