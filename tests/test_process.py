@@ -1,5 +1,7 @@
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +51,83 @@ def test_wait_ready_reports_the_log_when_the_process_dies(tmp_path):
     assert "exited while starting" in str(failure.value)
     assert str(proc.log_file) in str(failure.value)
     assert "address in use" in str(failure.value)
+
+
+def test_a_launcher_still_inside_exec_is_not_called_dead(tmp_path):
+    # bin/elasticsearch is a bash script that execs java: while the kernel swaps the
+    # image its command line is empty, then shows the marker. This launcher shows no
+    # marker for a second, then execs into a program that does (deterministically
+    # the state the exec race leaves for a moment), and the server is ready after.
+    proc = _process(tmp_path)
+    ready = tmp_path / "ready"
+    server = f"import pathlib,time; pathlib.Path({str(ready)!r}).touch(); time.sleep(60)"
+    launcher = (
+        "import os,sys,time; time.sleep(1); "
+        # The marker is assembled at run time: the launcher's own command line lacks it.
+        f"os.execv(sys.executable, [sys.executable, '-c', {server!r}, 'sleep-' + 'marker'])"
+    )
+    proc.start([sys.executable, "-c", launcher], cwd=tmp_path, env={})
+    try:
+        assert proc.wait_ready(ready.exists, timeout=30) >= 1
+        assert proc.is_running()
+    finally:
+        proc.stop(timeout=5)
+
+
+def test_an_empty_command_line_of_a_live_process_is_looked_at_again(tmp_path, monkeypatch):
+    from socialcare.stack import process
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "mark-x"])
+    try:
+        real, calls = process._cmdline, []
+
+        def mid_exec(pid):
+            calls.append(pid)
+            return "" if len(calls) < 3 else real(pid)
+
+        monkeypatch.setattr(process, "_cmdline", mid_exec)
+        assert process._is_running(sleeper.pid, "mark-x")
+        assert len(calls) == 3
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_the_error_shows_only_this_runs_log_lines(tmp_path):
+    proc = _process(tmp_path)
+    proc.log_file.parent.mkdir(parents=True)
+    proc.log_file.write_text(
+        "[2026-12-01] ERROR fatal exception while booting\n"
+        "ERROR: Elasticsearch exited unexpectedly, with exit code 143\n"
+    )
+    code = "import sys; print('bind failed: address in use'); sys.exit(1)"
+    proc.start([sys.executable, "-c", code, "sleep-marker"], cwd=tmp_path, env={})
+    with pytest.raises(StackError) as failure:
+        proc.wait_ready(lambda: False, timeout=10)
+    message = str(failure.value)
+    assert "address in use" in message
+    assert "143" not in message and "while booting" not in message
+    assert "exit code 143" in proc.log_file.read_text()  # the log itself keeps both
+
+
+def test_stop_returns_when_the_whole_group_is_gone(tmp_path):
+    # Elasticsearch's launcher forks the server JVM; the launcher may exit on SIGTERM
+    # before the server has finished shutting down (and released port and data lock).
+    proc = _process(tmp_path)
+    marker = tmp_path / "server-pid"
+    server = (
+        "import os,pathlib,signal,sys,time; "
+        "signal.signal(signal.SIGTERM, lambda *_: (time.sleep(2), sys.exit(0))); "
+        f"pathlib.Path({str(marker)!r}).write_text(str(os.getpid())); time.sleep(60)"
+    )
+    launcher = (
+        "import subprocess,sys,time; "
+        f"subprocess.Popen([sys.executable, '-c', {server!r}]); time.sleep(60)"
+    )
+    proc.start([sys.executable, "-c", launcher, "sleep-marker"], cwd=tmp_path, env={})
+    proc.wait_ready(marker.exists, timeout=30)
+    time.sleep(0.3)  # the server's SIGTERM handler is installed before its pid file
+    server_pid = int(marker.read_text())
+    assert proc.stop(timeout=10) is True
+    state = Path(f"/proc/{server_pid}/stat")
+    assert not state.exists() or state.read_text().rsplit(")", 1)[1].split()[0] == "Z"
