@@ -10,8 +10,14 @@ import pytest
 
 from socialcare.settings import Settings
 from socialcare.stack import LocalStack
+from tests.support import model_skip
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A missing trained model fails the tests that need it (see the module).
+    config.pluginmanager.register(model_skip, "socialcare-model-skip")
 
 
 def all_setting_names() -> set[str]:

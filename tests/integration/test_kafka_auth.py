@@ -30,12 +30,14 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def sasl_address(stack: LocalStack) -> str:
+    # A refused connection is what a broken SASL listener looks like: fail, never skip.
     try:
         socket.create_connection((stack.kafka.host, stack.kafka.sasl_port), timeout=2).close()
-    except OSError:
-        pytest.skip(
-            f"no SASL listener on {stack.kafka.sasl_address}: the broker was started before "
-            "the stack had one; `socialcare stack down && socialcare stack up` adds it"
+    except OSError as exc:
+        pytest.fail(
+            f"no SASL listener on {stack.kafka.sasl_address} ({exc}); if the broker was "
+            "started before the stack had one, `socialcare stack down && socialcare stack up` "
+            "adds it"
         )
     return stack.kafka.sasl_address
 
