@@ -23,8 +23,9 @@ from pydantic import (
 
 SCHEMA_VERSION = 1
 
-# Platforms with a native adapter; the generic API accepts any other source name
-# that matches PLATFORM_PATTERN.
+# Platforms with a native adapter (each one's events come only through its signed
+# webhook); the generic API accepts any other source name that matches
+# PLATFORM_PATTERN and is not reserved.
 KNOWN_PLATFORMS = (
     "twitter",
     "facebook",
@@ -34,6 +35,9 @@ KNOWN_PLATFORMS = (
     "viber",
     "telegram",
 )
+# Names the generic API may not claim: the native platforms and the names people use
+# for them, so no integration's events can pass for a native platform's.
+RESERVED_PLATFORMS = frozenset({*KNOWN_PLATFORMS, "x", "meta"})
 PLATFORM_PATTERN = r"^[a-z][a-z0-9_-]{1,31}$"
 LANGUAGE_PATTERN = r"^[a-z]{2}$"
 # ISO 639-2 "undetermined": emoji-only or too-short texts, where a guess would mislead.

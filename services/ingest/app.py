@@ -6,9 +6,11 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel
@@ -24,17 +26,20 @@ from services.ingest.adapters import (
     viber,
     x,
 )
-from services.ingest.metrics import IGNORED, REQUESTS
+from services.ingest.adapters.generic import MAX_BATCH
+from services.ingest.metrics import IGNORED, REQUESTS, ignored_label
 from services.ingest.publisher import EventPublisher, PublishError, RecentIds
 from services.ingest.settings import IngestSettings
-from services.ingest.signatures import SignatureError
+from services.ingest.signatures import CRC_TOKEN_PATTERN, SignatureError
 from socialcare.logging import get_logger
 from socialcare.metrics import EVENTS
+from socialcare.schema import RESERVED_PLATFORMS, Event
 from socialcare.topics import RAW
 
 log = get_logger(__name__)
 
-Verifier = Callable[[bytes, Request], None]
+# Checks a request's credentials; returns what they permit (see Context.permissions).
+Verifier = Callable[[bytes, Request], frozenset[str] | None]
 
 
 class IngestResult(BaseModel):
@@ -78,6 +83,14 @@ def create_app(
     )
     app.mount("/metrics", make_asgi_app())
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Every error body is {"detail": "<reason>"} (the documented Problem), also
+        # FastAPI's own parameter checks, which would otherwise answer a list.
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return JSONResponse({"detail": f"{where}: {first['msg']}"}, status_code=422)
+
     async def read_body(request: Request) -> bytes:
         limit = settings.ingest_max_body_bytes
         declared = request.headers.get("content-length")
@@ -100,13 +113,14 @@ def create_app(
         status = 200
         try:
             body = await read_body(request)
-            verify(body, request)
-            context = dataclasses.replace(base_context, received_at=datetime.now(UTC))
+            permissions = verify(body, request) or frozenset()
+            context = dataclasses.replace(
+                base_context, received_at=datetime.now(UTC), permissions=permissions
+            )
             parsed = adapter(dict(request.headers), body, context)
-            fresh, duplicates = recent.split(parsed.events)
-            if fresh:
-                await publisher.publish_async(fresh)
-                recent.remember(fresh)
+            async with recent.claim(parsed.events) as (fresh, duplicates):
+                if fresh:
+                    await publisher.publish_async(fresh)
         except HTTPException as exc:
             status = exc.status_code
             raise
@@ -116,7 +130,10 @@ def create_app(
             raise HTTPException(exc.status, str(exc)) from exc
         except BadPayload as exc:
             status = exc.status
-            log.warning("ingest.bad_payload", platform=platform, reason=exc.reason)
+            # The reason goes back to the sender; it may quote the payload (names,
+            # numbers), so the log keeps only what kind of error it was.
+            cause = type(exc.__cause__).__name__ if exc.__cause__ else "BadPayload"
+            log.warning("ingest.bad_payload", platform=platform, status=status, error=cause)
             raise HTTPException(exc.status, exc.reason) from exc
         except PublishError as exc:
             status = 503
@@ -127,20 +144,17 @@ def create_app(
         finally:
             REQUESTS.labels(platform, str(status)).inc()
 
+        # No conversation_id or author in logs: they hold phone numbers and user ids.
         for event in fresh:
             log.info(
-                "ingest.accepted",
-                event_id=event.event_id,
-                platform=event.platform,
-                kind=event.kind,
-                conversation_id=event.conversation_id,
+                "ingest.accepted", event_id=event.event_id, platform=event.platform, kind=event.kind
             )
         for event in duplicates:
             log.info("ingest.duplicate", event_id=event.event_id, platform=event.platform)
         EVENTS.labels("ingest", RAW.name, "ok").inc(len(fresh))
         EVENTS.labels("ingest", RAW.name, "duplicate").inc(len(duplicates))
         for kind in parsed.ignored:
-            IGNORED.labels(kind).inc()
+            IGNORED.labels(ignored_label(kind)).inc()
         result = IngestResult(
             accepted=len(fresh),
             duplicates=len(duplicates),
@@ -164,16 +178,28 @@ def create_app(
         return challenge
 
     @app.get("/webhooks/x", responses=ERRORS)
-    async def x_crc(crc_token: str = Query(..., min_length=1)) -> dict[str, str]:
+    async def x_crc(
+        crc_token: str = Query(
+            ...,
+            min_length=1,
+            description="X's challenge: a short base64 string. Nothing else is signed, so "
+            "this endpoint cannot sign a delivery body (see signatures.x_crc_response).",
+            # Documented, checked by x_crc_response (400 with the reason).
+            json_schema_extra={"pattern": CRC_TOKEN_PATTERN},
+        ),
+    ) -> dict[str, str]:
         """X's challenge-response check: prove we hold the consumer secret."""
         if not settings.x_consumer_secret:
             raise HTTPException(401, "SOCIALCARE_X_CONSUMER_SECRET is not configured")
-        return {
-            "response_token": signatures.x_signature(crc_token.encode(), settings.x_consumer_secret)
-        }
+        try:
+            token = signatures.x_crc_response(crc_token, settings.x_consumer_secret)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from exc
+        return {"response_token": token}
 
-    # One delivery endpoint per platform: path, metrics label, signature check, adapter.
-    deliveries: list[tuple[str, str, Verifier, Adapter, str]] = [
+    # One delivery endpoint per platform: path, metrics label, signature check, adapter,
+    # description, and the OpenAPI of its request (credentials header, body schema).
+    deliveries: list[tuple[str, str, Verifier, Adapter, str, dict[str, Any]]] = [
         (
             "/webhooks/meta",
             "meta",
@@ -182,6 +208,14 @@ def create_app(
             ),
             meta.parse,
             "Messenger, Facebook Page feed, Instagram and WhatsApp deliveries.",
+            _webhook_openapi(
+                "X-Hub-Signature-256",
+                "sha256=<hex HMAC-SHA256 of the body with the Meta app secret>",
+                {
+                    "object": {"enum": ["page", "instagram", "whatsapp_business_account"]},
+                    "entry": {"type": "array", "items": {"type": "object"}},
+                },
+            ),
         ),
         (
             "/webhooks/x",
@@ -191,6 +225,11 @@ def create_app(
             ),
             x.parse,
             "X Account Activity: tweets mentioning or replying to the brand, and DMs.",
+            _webhook_openapi(
+                "X-Twitter-Webhooks-Signature",
+                "sha256=<base64 HMAC-SHA256 of the body with the consumer secret>",
+                {"for_user_id": {"type": ["string", "integer"]}},
+            ),
         ),
         (
             "/webhooks/viber",
@@ -200,6 +239,11 @@ def create_app(
             ),
             viber.parse,
             "Viber bot callbacks; only `message` callbacks become events.",
+            _webhook_openapi(
+                "X-Viber-Content-Signature",
+                "<hex HMAC-SHA256 of the body with the bot's auth token>",
+                {"event": {"type": "string"}},
+            ),
         ),
         (
             "/webhooks/telegram",
@@ -209,6 +253,11 @@ def create_app(
             ),
             telegram.parse,
             "Telegram Bot API updates (message, edited_message, channel posts).",
+            _webhook_openapi(
+                "X-Telegram-Bot-Api-Secret-Token",
+                "the secret_token given to setWebhook",
+                {"update_id": {"type": "integer"}},
+            ),
         ),
         (
             "/v1/events",
@@ -218,7 +267,31 @@ def create_app(
             ),
             generic.parse,
             "Events from any other source, already in the shared schema: one object or a "
-            "list. `received_at` may be omitted. Requires an `X-API-Key` header.",
+            f"list of at most {MAX_BATCH}. `received_at` and `event_id` may be omitted. "
+            "The native platforms' names are reserved for their webhooks (422); "
+            "`direction: outbound` needs a key granted `outbound` (403). Requires an "
+            "`X-API-Key` header.",
+            {
+                "security": [{API_KEY_SCHEME: []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [
+                                    {"$ref": "#/components/schemas/Event"},
+                                    {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Event"},
+                                        "minItems": 1,
+                                        "maxItems": MAX_BATCH,
+                                    },
+                                ]
+                            }
+                        }
+                    },
+                },
+            },
         ),
     ]
 
@@ -228,7 +301,7 @@ def create_app(
 
         return deliver
 
-    for path, platform, verify, adapter, description in deliveries:
+    for path, platform, verify, adapter, description, openapi_extra in deliveries:
         app.add_api_route(
             path,
             endpoint(platform, verify, adapter),
@@ -238,7 +311,29 @@ def create_app(
             summary=f"Deliveries to {path}",
             description=description,
             name=f"deliver_{platform}",
+            # The handlers read the raw body (signatures are over the exact bytes), so
+            # FastAPI cannot see it; the request is described here instead.
+            openapi_extra=openapi_extra,
         )
+
+    generated_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generated_openapi()
+            components = document.setdefault("components", {})
+            components.setdefault("schemas", {}).update(_event_schemas())
+            components["securitySchemes"] = {
+                API_KEY_SCHEME: {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-API-Key",
+                    "description": "A key of SOCIALCARE_INGEST_API_KEYS.",
+                }
+            }
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     # --- operations -----------------------------------------------------------------
 
@@ -255,3 +350,50 @@ def create_app(
         return {"status": "ready"}
 
     return app
+
+
+API_KEY_SCHEME = "ApiKey"
+
+
+def _webhook_openapi(header: str, header_value: str, required: dict[str, Any]) -> dict[str, Any]:
+    """A webhook's request: its signature header and the platform's JSON object.
+
+    Only the top-level fields every delivery has are described; the rest is the
+    platform's documented payload, and a delivery without what the adapter needs is
+    answered 422 naming the field.
+    """
+    return {
+        "parameters": [
+            {
+                "name": header,
+                "in": "header",
+                "required": True,
+                "description": header_value,
+                "schema": {"type": "string"},
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": required,
+                        "required": sorted(required),
+                    }
+                }
+            },
+        },
+    }
+
+
+def _event_schemas() -> dict[str, Any]:
+    """The JSON Schema of an event as POST /v1/events takes it, from the pydantic model."""
+    schema = Event.model_json_schema(mode="validation", ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    # Filled in by ingest: received_at when omitted, event_id from platform and
+    # platform_message_id (if sent, it must equal "<platform>:<platform_message_id>").
+    schema["required"] = [f for f in schema["required"] if f not in {"received_at", "event_id"}]
+    schema["properties"]["event_id"]["readOnly"] = True
+    schema["properties"]["platform"]["not"] = {"enum": sorted(RESERVED_PLATFORMS)}
+    return {**definitions, "Event": schema}

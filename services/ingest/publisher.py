@@ -11,6 +11,7 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import AsyncIterator
 
 import anyio.to_thread
 from cachetools import TTLCache
@@ -164,30 +165,61 @@ def _acked(loop: asyncio.AbstractEventLoop, future: FutureRecordMetadata) -> asy
 class RecentIds:
     """Event ids published within the dedup window: platform retries stop at the edge.
 
-    Only ids Kafka acknowledged are remembered, so a failed publish is retried in
-    full. Bounded in size; downstream is idempotent anyway, so forgetting is safe.
+    A request first claims its ids: an id published in the window is a duplicate, an
+    id another request is publishing right now is waited for, the rest are reserved.
+    Check and reservation happen in one step on the event loop, so two concurrent
+    deliveries of one message can never both publish it. A reservation becomes "seen"
+    only once Kafka acknowledged it; if the publish fails it is released, so the
+    waiting request (or the platform's retry) publishes it instead, and nothing
+    answered 200 is lost. Bounded in size; downstream is idempotent by event_id,
+    so forgetting (or another replica's copy) costs a redundant record, not a
+    double count.
+
+    Used from the event loop only (no lock needed: nothing awaits between check
+    and reservation).
     """
 
     def __init__(self, window_seconds: float, max_entries: int) -> None:
         self.enabled = window_seconds > 0
         self._seen: TTLCache[str, bool] = TTLCache(max_entries, ttl=max(window_seconds, 1e-9))
-        self._lock = threading.Lock()
+        self._publishing: dict[str, asyncio.Future[None]] = {}
 
     def split(self, events: list[Event]) -> tuple[list[Event], list[Event]]:
         """(new, duplicate) events; duplicates inside one request count once."""
         fresh: dict[str, Event] = {}
         duplicates: list[Event] = []
-        with self._lock:
-            for event in events:
-                if (self.enabled and event.event_id in self._seen) or event.event_id in fresh:
-                    duplicates.append(event)
-                else:
-                    fresh[event.event_id] = event
+        for event in events:
+            if (self.enabled and event.event_id in self._seen) or event.event_id in fresh:
+                duplicates.append(event)
+            else:
+                fresh[event.event_id] = event
         return list(fresh.values()), duplicates
 
-    def remember(self, events: list[Event]) -> None:
+    @contextlib.asynccontextmanager
+    async def claim(self, events: list[Event]) -> AsyncIterator[tuple[list[Event], list[Event]]]:
+        """(to publish, duplicates): publish the first inside the block; leaving it
+        normally marks them seen, leaving it by an exception releases them."""
         if not self.enabled:
+            yield self.split(events)
             return
-        with self._lock:
-            for event in events:
-                self._seen[event.event_id] = True
+        while True:
+            fresh, duplicates = self.split(events)
+            busy = [self._publishing[e.event_id] for e in fresh if e.event_id in self._publishing]
+            if not busy:
+                break
+            # Another request is publishing some of these: its outcome decides whether
+            # they are duplicates (it succeeded) or still ours to publish (it failed).
+            await asyncio.wait(busy)
+        loop = asyncio.get_running_loop()
+        reserved = {e.event_id: loop.create_future() for e in fresh}
+        self._publishing.update(reserved)
+        published = False
+        try:
+            yield fresh, duplicates
+            published = True
+        finally:
+            for event_id, future in reserved.items():
+                del self._publishing[event_id]
+                if published:
+                    self._seen[event_id] = True
+                future.set_result(None)

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from services.ingest.publisher import EventPublisher
 from services.ingest.settings import IngestSettings
+from socialcare.erasure import ErasureFollower
 from socialcare.schema import Event
 
 
@@ -29,10 +30,23 @@ def load_events(path: Path) -> list[Event]:
     return events
 
 
+def drop_erased(events: list[Event], settings: IngestSettings | None = None) -> list[Event]:
+    """The events no erasure covers: a replay never brings an erased person back."""
+    follower = ErasureFollower(settings or IngestSettings())
+    try:
+        follower.sync()
+        return [e for e in events if not follower.covers(e)]
+    finally:
+        follower.stop()
+
+
 def replay_file(
     path: Path, *, url: str, api_key: str | None, to_kafka: bool, batch_size: int
 ) -> None:
-    events = load_events(path)
+    loaded = load_events(path)
+    events = drop_erased(loaded)
+    if erased := len(loaded) - len(events):
+        typer.echo(f"skipped {erased} events of erased customers")
     batches = [events[i : i + batch_size] for i in range(0, len(events), batch_size)]
     accepted = duplicates = 0
     columns = (TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

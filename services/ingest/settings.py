@@ -7,17 +7,49 @@ published.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import NoDecode
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from socialcare.settings import Settings
 
 CommaList = Annotated[list[str], NoDecode]
 
+# What a key of POST /v1/events may do. Every key posts inbound events of sources
+# that have no native webhook; `outbound` also lets it post the brand's own answers,
+# which stop SLA clocks, so it is granted per key, never by default.
+API_KEY_PERMISSIONS = frozenset({"inbound", "outbound"})
+MIN_API_KEY_LENGTH = 12
+
+
+def parse_api_keys(entries: Iterable[str]) -> dict[str, frozenset[str]]:
+    """``key`` or ``key:perm+perm`` entries -> {key: permissions}; errors never echo a key."""
+    keys: dict[str, frozenset[str]] = {}
+    for number, entry in enumerate(entries, start=1):
+        key, colon, perms = entry.strip().partition(":")
+        where = f"SOCIALCARE_INGEST_API_KEYS entry {number}"
+        if len(key) < MIN_API_KEY_LENGTH or any(c.isspace() for c in key):
+            raise ValueError(
+                f"{where}: a key needs at least {MIN_API_KEY_LENGTH} characters and no spaces"
+            )
+        granted = frozenset(p.strip() for p in perms.split("+")) if colon else frozenset()
+        if unknown := granted - API_KEY_PERMISSIONS:
+            raise ValueError(
+                f"{where}: unknown permission {', '.join(sorted(unknown))!s} (known: "
+                f"{', '.join(sorted(API_KEY_PERMISSIONS))}; format key:perm+perm)"
+            )
+        if key in keys:
+            raise ValueError(f"{where}: the same key is listed twice")
+        keys[key] = granted | {"inbound"}
+    return keys
+
 
 class IngestSettings(Settings):
+    # A configuration error must not print the secrets it is about.
+    model_config = SettingsConfigDict(hide_input_in_errors=True)
+
     meta_app_secret: str | None = Field(
         None,
         description="Meta app secret: verifies X-Hub-Signature-256 (Messenger, Pages, "
@@ -41,9 +73,11 @@ class IngestSettings(Settings):
     telegram_account_id: str = Field(
         "telegram-bot", description="brand_account_id given to Telegram events (the bot)."
     )
-    ingest_api_keys: CommaList = Field(
-        default_factory=list,
-        description="Comma-separated API keys accepted by POST /v1/events (X-API-Key header).",
+    ingest_api_keys: Annotated[dict[str, frozenset[str]], NoDecode] = Field(
+        default_factory=dict,
+        description="API keys of POST /v1/events (X-API-Key header), comma-separated: "
+        "`key` posts inbound events, `key:outbound` also the brand's answers. At least "
+        f"{MIN_API_KEY_LENGTH} characters each.",
     )
     ingest_max_body_bytes: int = Field(
         1_048_576, gt=0, description="Largest webhook body accepted; larger gets 413."
@@ -72,7 +106,19 @@ class IngestSettings(Settings):
         description="Comma-separated brand handles (without @) whose tag makes a post a mention.",
     )
 
-    @field_validator("ingest_api_keys", "listening_keywords", "brand_handles", mode="before")
+    @field_validator("ingest_api_keys", mode="before")
+    @classmethod
+    def _parse_api_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return parse_api_keys(value)
+        if isinstance(value, dict):
+            granted = [f"{k}:{'+'.join(sorted(v))}" for k, v in value.items()]
+            return parse_api_keys(granted)
+        return value
+
+    @field_validator("listening_keywords", "brand_handles", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
+from collections.abc import Mapping
 
 
 class SignatureError(Exception):
@@ -62,6 +64,28 @@ def x_signature(payload: bytes, consumer_secret: str) -> str:
     return "sha256=" + base64.b64encode(_hmac_sha256(consumer_secret, payload)).decode()
 
 
+# The CRC answer is HMAC-SHA256(consumer secret, crc_token): the very signature a POST
+# to /webhooks/x is checked against. Signing whatever a caller sends would make the
+# GET a signing oracle for forged deliveries. X's tokens are short base64 strings
+# (about 48 characters), so only the base64 alphabets (standard and URL-safe, with
+# padding) are signed. No such string can contain `{`, `[` or `"`, so nothing signed
+# here is a JSON object, and the X adapter takes nothing else. The length bound leaves
+# X room to grow its tokens while keeping the endpoint from hashing arbitrary data.
+CRC_TOKEN_MAX_LENGTH = 128
+CRC_TOKEN_PATTERN = rf"^[A-Za-z0-9+/_-]{{1,{CRC_TOKEN_MAX_LENGTH}}}={{0,2}}$"
+_CRC_TOKEN = re.compile(CRC_TOKEN_PATTERN)
+
+
+def x_crc_response(crc_token: str, consumer_secret: str) -> str:
+    """The ``response_token`` for one of X's CRC challenges; ValueError for other input."""
+    # fullmatch, not the pattern's $: that one also matches before a final newline.
+    if not _CRC_TOKEN.fullmatch(crc_token):
+        raise ValueError(
+            f"crc_token must be base64 of at most {CRC_TOKEN_MAX_LENGTH} characters, as X sends it"
+        )
+    return x_signature(crc_token.encode(), consumer_secret)
+
+
 def verify_viber(body: bytes, header: str | None, auth_token: str | None) -> None:
     """``X-Viber-Content-Signature: <hex HMAC-SHA256 of the body with the bot token>``."""
     secret = _require(auth_token, "SOCIALCARE_VIBER_AUTH_TOKEN")
@@ -86,15 +110,18 @@ def verify_telegram(header: str | None, secret_token: str | None) -> None:
         raise SignatureError("X-Telegram-Bot-Api-Secret-Token is wrong")
 
 
-def verify_api_key(header: str | None, api_keys: list[str]) -> None:
+def verify_api_key(header: str | None, api_keys: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    """The permissions of the key in the header (see ``IngestSettings.ingest_api_keys``)."""
     if not api_keys:
         raise SignatureError("SOCIALCARE_INGEST_API_KEYS is not configured", 401)
     if not header:
         raise SignatureError("missing X-API-Key header", 401)
     # Compare against every key so the time taken does not reveal which one matched.
-    matches = [hmac.compare_digest(header.encode(), key.encode()) for key in api_keys]
-    if not any(matches):
+    given = header.encode(errors="surrogateescape")
+    granted = [perms for key, perms in api_keys.items() if hmac.compare_digest(given, key.encode())]
+    if not granted:
         raise SignatureError("unknown API key")
+    return granted[0]
 
 
 def constant_equal(given: str, expected: str) -> bool:

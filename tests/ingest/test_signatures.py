@@ -72,9 +72,42 @@ def test_telegram_secret_token_must_match_exactly():
     assert missing.value.status == 401
 
 
-def test_api_keys():
-    signatures.verify_api_key("k2", ["k1", "k2"])
+def test_api_keys_give_their_permissions():
+    keys = {"k1": frozenset({"inbound"}), "k2": frozenset({"inbound", "outbound"})}
+    assert signatures.verify_api_key("k2", keys) == {"inbound", "outbound"}
+    assert signatures.verify_api_key("k1", keys) == {"inbound"}
     with pytest.raises(SignatureError):
-        signatures.verify_api_key("k3", ["k1", "k2"])
+        signatures.verify_api_key("k3", keys)
     with pytest.raises(SignatureError, match="not configured"):
-        signatures.verify_api_key("k1", [])
+        signatures.verify_api_key("k1", {})
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "ODI3ZDUzMDctMjI3MC00MmE2LWJkNWQtNTQ1NzkxZjE3Yzdi",  # base64 of a UUID, as X sends
+        "challenge_string",
+        "YWJj+/==",
+        "a" * signatures.CRC_TOKEN_MAX_LENGTH,
+    ],
+)
+def test_crc_answers_x_shaped_tokens(token):
+    assert signatures.x_crc_response(token, "consumer") == signatures.x_signature(
+        token.encode(), "consumer"
+    )
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        '{"for_user_id": "1", "tweet_create_events": []}',  # a delivery body
+        "[1]",
+        "abc\n",
+        "a b",
+        "a" * (signatures.CRC_TOKEN_MAX_LENGTH + 1),
+        "",
+    ],
+)
+def test_crc_refuses_to_sign_anything_else(token):
+    with pytest.raises(ValueError, match="crc_token must be base64"):
+        signatures.x_crc_response(token, "consumer")

@@ -53,6 +53,25 @@ class TopicTail:
             poll(200)
         return self.records
 
+    def read_to_end(
+        self, match: Callable[[Any], bool] | None = None, timeout: float = 30.0
+    ) -> list:
+        """Records since the start up to the end offsets as of this call (only those
+        ``match`` accepts). Everything an answered request wrote lies below those
+        offsets (its answer waited for Kafka's acknowledgement), so this proves what it
+        did and did not publish without sleeping; other traffic is skipped."""
+        keep = match or (lambda _: True)
+        end = self.consumer.end_offsets(self.partitions)
+        found: list = []
+        deadline = time.monotonic() + timeout
+        while any(self.consumer.position(tp) < end[tp] for tp in self.partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"did not reach the end offsets {end} in {timeout} s")
+            for batch in self.consumer.poll(timeout_ms=200).values():
+                found.extend(r for r in batch if keep(r))
+        self.records.extend(found)
+        return found
+
     def count_since_start(self) -> int:
         end = self.consumer.end_offsets(self.partitions)
         return sum(end[tp] - self.start[tp] for tp in self.partitions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,9 @@ class Context:
     listening_keywords: tuple[str, ...] = ()
     viber_account_id: str = "viber-bot"
     telegram_account_id: str = "telegram-bot"
+    # What the request's credentials allow beyond plain inbound events (only the
+    # generic API's keys grant anything; a platform signature grants nothing more).
+    permissions: frozenset[str] = frozenset()
 
     def public_kind(self, text: str, tagged: list[str], default: Kind = Kind.mention) -> Kind:
         """mention when the brand is tagged; listening when only a keyword matches."""
@@ -52,11 +56,44 @@ class Parsed:
     ignored: list[str] = field(default_factory=list)
 
 
+# No platform payload nests deeper than about ten levels. A bound well above that keeps
+# every later walk over the value (validation, error messages, logging) far from
+# Python's recursion limit, which json.loads alone would hit at about 1,000 levels.
+MAX_DEPTH = 64
+
+
 def load_json(body: bytes) -> Any:
+    """Strict JSON (RFC 8259: no NaN or Infinity), nested at most MAX_DEPTH deep."""
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = json.loads(body, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise BadPayload(f"body nests deeper than {MAX_DEPTH} levels") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        # ValueError covers JSONDecodeError and integers longer than Python converts
+        # (4,300 digits), which json.loads raises as a plain ValueError.
         raise BadPayload(f"body is not valid JSON: {exc}") from exc
+    if _depth(value) > MAX_DEPTH:
+        raise BadPayload(f"body nests deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    if not isinstance(value, dict | list):
+        return 0
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 @contextmanager
@@ -72,12 +109,28 @@ def payload_errors(platform: str) -> Iterator[None]:
         raise BadPayload(f"{platform} payload: {where}: {first['msg']}", status=422) from exc
     except KeyError as exc:
         raise BadPayload(f"{platform} payload: missing field {exc}", status=422) from exc
-    except (TypeError, AttributeError, ValueError) as exc:
+    except (TypeError, AttributeError, ValueError, ArithmeticError) as exc:
+        # ArithmeticError: OverflowError and the like from numbers no platform sends.
         raise BadPayload(f"{platform} payload is malformed: {exc}", status=422) from exc
 
 
+# Platform timestamps are Unix times; the range datetime can hold from the epoch on.
+# Anything outside (1e20, -1e300, a float that overflows) is not a time a platform
+# sends, and datetime would raise OverflowError or OSError for it.
+_LATEST_EPOCH = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
+
+
 def from_epoch(value: int | float | str, unit: str = "s") -> datetime:
-    seconds = float(value) / (1000 if unit == "ms" else 1)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected a Unix time, got {type(value).__name__}")
+    if isinstance(value, str) and len(value) > 32:
+        raise ValueError("a Unix time has at most 32 characters")
+    try:
+        seconds = float(value) / (1000 if unit == "ms" else 1)
+    except OverflowError as exc:  # an int too large for a float
+        raise ValueError(f"Unix time out of range: {exc}") from exc
+    if not (math.isfinite(seconds) and 0 <= seconds <= _LATEST_EPOCH):
+        raise ValueError("Unix time out of range (1970 to 9999)")
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
