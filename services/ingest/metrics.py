@@ -118,7 +118,7 @@ IGNORED_TYPES = frozenset(
         ),
     }
 )
-_IGNORING_PLATFORMS = frozenset(
+IGNORING_PLATFORMS = frozenset(
     {"messenger", "instagram", "facebook", "whatsapp", "viber", "telegram", "x"}
 )
 
@@ -128,4 +128,4 @@ def ignored_label(kind: str) -> str:
     if kind in IGNORED_TYPES:
         return kind
     platform = kind.partition(":")[0]
-    return f"{platform}:other" if platform in _IGNORING_PLATFORMS else "other"
+    return f"{platform}:other" if platform in IGNORING_PLATFORMS else "other"

@@ -201,6 +201,14 @@ def test_non_json_numbers_are_refused_with_the_reason(client, path, body):
     assert "not valid JSON" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("meta_object", [["page"], {"page": 1}, 1, None])
+def test_a_meta_object_that_is_no_string_is_a_400(client, meta_object):
+    # Found by test_properties: a list as "object" was looked up in a dict (TypeError, 500).
+    response = post(client, "/webhooks/meta", {"object": meta_object, "entry": []})
+    assert response.status_code == 400
+    assert "unknown Meta object type" in response.json()["detail"]
+
+
 def _set(document: Any, path: tuple, value: Any) -> Any:
     target = document
     for step in path[:-1]:

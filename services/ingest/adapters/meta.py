@@ -30,8 +30,8 @@ def parse(headers: dict[str, str], body: bytes, ctx: Context) -> Parsed:
         "instagram": _instagram_entry,
         "whatsapp_business_account": _whatsapp_entry,
     }
-    if obj not in handlers:
-        raise BadPayload(f"unknown Meta object type {obj!r}")
+    if not isinstance(obj, str) or obj not in handlers:  # a list is no dict key (TypeError)
+        raise BadPayload(f"unknown Meta object type {str(obj)[:40]!r}")
     platform = {"page": "meta", "instagram": "instagram", "whatsapp_business_account": "whatsapp"}
     result = Parsed()
     with payload_errors(platform[obj]):
