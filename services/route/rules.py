@@ -6,15 +6,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from services.route.calendar import due_at
-from services.route.config import Condition, PriorityRule, RoutingConfig
+from services.route.config import BusinessHours, Condition, PriorityRule, RoutingConfig
 from socialcare.schema import UNDETERMINED, ClassifiedEvent, Direction, Kind, Priority, Routing
 from socialcare.topics import queue_topic
 
 _URGENCY = [Priority.P1, Priority.P2, Priority.P3, Priority.P4]
+
+
+# Events remembered per conversation by event_id, so a redelivered one is recognized
+# (more when a rule counts more contacts). Each costs a few hundred bytes of state.
+REMEMBERED_EVENTS = 64
+
+
+class Contact(BaseModel):
+    """One event of the conversation, as the router saw it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    created_at: datetime
+    inbound: bool = True
+    # The decision it got, given again when it is redelivered. None only for contacts
+    # carried over from state written before event ids were kept.
+    routing: Routing | None = None
 
 
 class ConversationState(BaseModel):
@@ -28,11 +47,40 @@ class ConversationState(BaseModel):
     priority: Priority
     needs_translation: bool = False
     first_routed_at: datetime
-    inbound_at: list[datetime] = []
+    # The newest events by event_id (bounded, oldest first by created_at): repeats are
+    # recognized and the repeated-contact rules count each event once.
+    contacts: dict[str, Contact] = {}
     awaiting_since: datetime | None = None
     first_response_due_at: datetime | None = None
     first_response_at: datetime | None = None
     last_outbound_at: datetime | None = None
+    # The router's clock when this state last changed: idle expiry runs from it.
+    updated_at: datetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _contacts_from_inbound_at(cls, data: Any) -> Any:
+        """State written before event ids were kept had only ``inbound_at`` times:
+        keep counting them (a repeat of one of those events cannot be recognized)."""
+        if isinstance(data, dict) and "inbound_at" in data and "contacts" not in data:
+            times = data["inbound_at"] or []
+            data = {k: v for k, v in data.items() if k != "inbound_at"}
+            data["contacts"] = {
+                f"before-event-ids-{n}": {"created_at": t} for n, t in enumerate(times)
+            }
+        return data
+
+    def idle_since(self) -> datetime:
+        """When the router last changed the conversation (by its own clock: event
+        times may be skewed or replayed); for older state, its latest known time."""
+        if self.updated_at is not None:
+            return self.updated_at
+        times = [self.first_routed_at, self.last_outbound_at]
+        times += [c.created_at for c in self.contacts.values()]
+        return max(t for t in times if t is not None)
+
+    def expired(self, now: datetime, lifetime: timedelta) -> bool:
+        return now - self.idle_since() > lifetime
 
 
 @dataclass
@@ -40,6 +88,8 @@ class Decision:
     routing: Routing
     state: ConversationState
     trace: list[str] = field(default_factory=list)
+    # A redelivered event: its first decision again, the state untouched.
+    repeat: bool = False
 
 
 def route(
@@ -49,15 +99,24 @@ def route(
     now: datetime,
 ) -> Decision:
     trace: list[str] = []
+    seen = state.contacts.get(event.event_id) if state else None
+    if state is not None and seen is not None and seen.routing is not None:
+        # A redelivery (rebalance, restart, replay, an ingest dedup miss): the same
+        # decision as the first time, and the state as it is, so nothing counts twice.
+        trace.append(
+            f"repeat: event {event.event_id} was already routed at "
+            f"{seen.routing.routed_at.isoformat()}; same decision, state unchanged"
+        )
+        return Decision(seen.routing, state, trace, repeat=True)
     if event.direction == Direction.outbound:
         return _outbound(event, config, state, now, trace)
 
-    # Contacts inside the longest window any rule looks at; older ones are dropped.
-    window = max((r.when.within_minutes or 0 for r in config.priority.rules), default=0)
+    # Contacts inside the longest window any rule looks at.
+    window = _longest_rule_window(config)
     recent = [
-        t
-        for t in (state.inbound_at if state else [])
-        if t > event.created_at - timedelta(minutes=window)
+        c.created_at
+        for c in (state.contacts.values() if state else [])
+        if c.inbound and c.created_at > event.created_at - window
     ]
     recent.append(event.created_at)
 
@@ -103,7 +162,7 @@ def route(
         routing,
         state,
         trace,
-        inbound_at=recent,
+        contacts=_remember(event, routing, state, config),
         awaiting_since=state.awaiting_since if waiting else event.created_at,
         first_response_due_at=due,
     )
@@ -135,6 +194,7 @@ def _outbound(
         first_response_due_at=None,
         first_response_at=(state.first_response_at if state else None) or event.created_at,
         last_outbound_at=event.created_at,
+        contacts=_remember(event, routing, state, config),
     )
 
 
@@ -168,7 +228,58 @@ def _decision(
     queue = routing.model_dump(
         include={"queue", "language_queue", "skill", "priority", "needs_translation"}
     )
-    return Decision(routing, ConversationState.model_validate({**before, **queue, **clock}), trace)
+    changed = {**before, **queue, **clock, "updated_at": routing.routed_at}
+    return Decision(routing, ConversationState.model_validate(changed), trace)
+
+
+def _remember(
+    event: ClassifiedEvent, routing: Routing, state: ConversationState | None, config: RoutingConfig
+) -> dict[str, Contact]:
+    """The contacts with this event added: the newest by created_at, bounded, but never
+    fewer than the largest number of contacts a rule counts."""
+    contacts = dict(state.contacts) if state else {}
+    contacts[event.event_id] = Contact(
+        created_at=event.created_at,
+        inbound=event.direction == Direction.inbound,
+        routing=routing,
+    )
+    keep = max([REMEMBERED_EVENTS, *(r.when.min_contacts or 0 for r in config.priority.rules)])
+    newest = sorted(contacts.items(), key=lambda item: item[1].created_at)[-keep:]
+    return dict(newest)
+
+
+def _longest_rule_window(config: RoutingConfig) -> timedelta:
+    minutes = max((r.when.within_minutes or 0 for r in config.priority.rules), default=0)
+    return timedelta(minutes=minutes)
+
+
+def conversation_lifetime(config: RoutingConfig) -> timedelta:
+    """How long a conversation must be remembered after its last event: the longest
+    window a rule counts contacts in, or the longest a first-response clock can run
+    on the wall clock (staffed minutes stretch over closed nights and weekends).
+    After that, forgetting it changes no decision a rule or deadline could make."""
+    targets = [*config.first_response.minutes.values()]
+    for overrides in config.first_response.platforms.values():
+        targets += overrides.values()
+    longest = timedelta(minutes=max(targets))
+    clocks = [longest] + [
+        _longest_clock(max(targets), hours) for hours in config.business_hours.values()
+    ]
+    return max(_longest_rule_window(config), *clocks)
+
+
+# A week without daylight-saving changes in either hemisphere's usual zones; starts
+# every 15 minutes of it cover every opening and closing time on a quarter hour.
+_REFERENCE_WEEK = datetime(2026, 1, 12)
+_STEP = timedelta(minutes=15)
+
+
+def _longest_clock(minutes: float, hours: BusinessHours) -> timedelta:
+    """The longest wall-clock time ``minutes`` of staffed time can take."""
+    zone = ZoneInfo(hours.timezone)
+    monday = _REFERENCE_WEEK.replace(tzinfo=zone)
+    starts = (monday + n * _STEP for n in range(int(timedelta(days=7) / _STEP)))
+    return max(due_at(start, minutes, hours) - start for start in starts)
 
 
 def _language_queue(

@@ -16,3 +16,14 @@ class RouteSettings(Settings):
     route_web_port: int = Field(
         6067, description="Port of the route worker's /healthz, /readyz and /metrics."
     )
+    route_conversation_idle_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="Forget a conversation idle this long (its state is deleted, with a "
+        "tombstone in the changelog). Default: computed from the routing rules, the "
+        "longest window a rule counts contacts in or a first-response clock can run on "
+        "the wall clock (4 days 21 hours for the shipped rules).",
+    )
+    route_expiry_interval_seconds: float = Field(
+        300.0, gt=0, description="How often the route worker looks for idle conversations."
+    )

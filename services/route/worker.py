@@ -4,20 +4,29 @@ Events are routed one at a time, in order: the conversation table is updated in 
 event's own context (so its changelog lands on the right partition), and an event
 is only acknowledged - its offset only committed - once Kafka has the routed copy
 on both topics (socialcare.streams.process_durably).
+
+Routing is idempotent by event_id: a redelivered event gets its first decision again
+and leaves the state as it is (services.route.rules). A record that fails for a
+reason of its own is a dead letter, so its partition's offset keeps moving.
+Conversations idle longer than any rule or deadline looks back are forgotten, with a
+tombstone in the changelog.
 """
 
 from __future__ import annotations
 
+import asyncio
 import signal
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError as AIOKafkaError
 from faust.types import EventT
 from kafka.errors import KafkaError
 from pydantic import ValidationError
 
 from services.route.config import ConfigError, RoutingConfig, load_config
-from services.route.rules import ConversationState, route
+from services.route.rules import ConversationState, conversation_lifetime, route
 from services.route.settings import RouteSettings
 from socialcare import kafka
 from socialcare.logging import get_logger
@@ -28,6 +37,13 @@ from socialcare.topics import CLASSIFIED, ROUTED, queue_topic
 SERVICE = "route"
 log = get_logger(__name__)
 
+# The source partition of a conversation, stored with its state in the table: expiry
+# and erasure delete outside any event, and the tombstone must go to that partition
+# of the changelog.
+PARTITION = "partition"
+# Conversations checked between two yields to the event loop during an expiry sweep.
+_SWEEP_SLICE = 500
+
 
 class Router:
     """Holds the current rules (swapped on SIGHUP) and turns one record into outputs."""
@@ -36,6 +52,7 @@ class Router:
         self.app = app
         self.settings = settings
         self.config = config
+        self.lifetime = self._lifetime(config)
         self.routed = bytes_topic(app, ROUTED)
         self.dlq = dlq_topic(app)
         self._queues: dict[str, faust.TopicT] = {}
@@ -71,7 +88,13 @@ class Router:
             log.error("route.reload_rejected", error=f"cannot create queue topics: {exc!r}")
             return
         self.config = config
+        self.lifetime = self._lifetime(config)
         log.info("route.reloaded", path=str(self.settings.routing_config))
+
+    def _lifetime(self, config: RoutingConfig) -> timedelta:
+        """How long an idle conversation is kept: the setting, or what the rules need."""
+        seconds = self.settings.route_conversation_idle_seconds
+        return timedelta(seconds=seconds) if seconds else conversation_lifetime(config)
 
     def _queue(self, name: str) -> faust.TopicT:
         topic = self._queues.get(name)
@@ -85,15 +108,30 @@ class Router:
             classified = ClassifiedEvent.model_validate_json(event.message.value)
         except ValidationError as exc:
             return [dead_letter(self.dlq, SERVICE, event, exc)]
+        try:
+            return self._route(event, classified)
+        except (KafkaError, AIOKafkaError):
+            raise  # Kafka's trouble, not the record's
+        except Exception as exc:
+            # The record's own failure (the rules raise on it, its output does not
+            # serialize): a dead letter with the reason, and the offset moves past it.
+            # Nothing was written: the table is updated last.
+            return [dead_letter(self.dlq, SERVICE, event, exc)]
+
+    def _route(self, event: EventT, classified: ClassifiedEvent) -> list[Outgoing]:
         key = classified.conversation_id
         stored = self.conversations.get(key)
         state = ConversationState.model_validate(stored) if stored else None
         decision = route(classified, self.config, state, datetime.now(UTC))
-        self.conversations[key] = decision.state.model_dump(mode="json")
         routed = RoutedEvent.model_validate(
             {**classified.model_dump(), "routing": decision.routing.model_dump()}
         )
         value = routed.to_bytes()
+        if not decision.repeat:  # a repeat changes nothing: no changelog write
+            self.conversations[key] = {
+                **decision.state.model_dump(mode="json"),
+                PARTITION: event.message.partition,
+            }
         # The event id rides along as a header too, so a consumer can deduplicate
         # without parsing the body.
         headers = {"event_id": routed.event_id.encode()}
@@ -103,11 +141,71 @@ class Router:
             queue=decision.routing.queue,
             priority=decision.routing.priority,
             rule=decision.routing.rule,
+            repeat=decision.repeat,
         )
         return [
             Outgoing(self.routed, routed.key, value, headers),
             Outgoing(self._queue(decision.routing.queue), routed.key, value, headers),
         ]
+
+    def forget(self, key: str) -> bool:
+        """Delete a conversation's state here and, with a tombstone in the changelog,
+        for good: a restart or another worker restoring the table does not bring it
+        back. Works outside an event (expiry, erasure). False when there was none."""
+        store = self.conversations.data
+        stored = store.get(key)
+        if stored is None:
+            return False
+        partition = self._partition_of(key, stored)
+        if partition is None:
+            log.warning("route.forget_skipped", reason="partition unknown")
+            return False
+        del store[key]
+        self.conversations.send_changelog(partition, key, None, value_serializer="raw")
+        return True
+
+    def _partition_of(self, key: str, stored: dict[str, Any]) -> int | None:
+        partition = stored.get(PARTITION)
+        if partition is None:
+            # State written before the partition was stored; faust's in-memory store
+            # remembers the changelog partition of every key it restored.
+            partition = getattr(self.conversations.data, "_key_partition", {}).get(key)
+        return partition
+
+    async def expire_idle(self, now: datetime) -> int:
+        """Forget the conversations of this worker's partitions idle longer than
+        ``lifetime``; returns how many. Yields to the event loop between slices so
+        routing goes on; each conversation is checked and deleted without a yield in
+        between, so an event routed meanwhile is never lost."""
+        if self.app.rebalancing or self.app.in_recovery:
+            return 0  # partitions are moving; the next sweep will do
+        actives = {
+            tp.partition
+            for tp in self.app.assignor.assigned_actives()
+            if tp.topic == CLASSIFIED.name
+        }
+        expired = 0
+        keys = list(self.conversations.data.keys())
+        for start in range(0, len(keys), _SWEEP_SLICE):
+            for key in keys[start : start + _SWEEP_SLICE]:
+                stored = self.conversations.data.get(key)
+                if stored is None or self._partition_of(key, stored) not in actives:
+                    continue
+                if _idle_since(stored) < now - self.lifetime and self.forget(key):
+                    expired += 1
+            await asyncio.sleep(0)
+        if expired:
+            log.info("route.expired", conversations=expired, lifetime=str(self.lifetime))
+        return expired
+
+
+def _idle_since(stored: dict[str, Any]) -> datetime:
+    """When the conversation last changed; read without validating all of its state,
+    as a sweep does this for every conversation."""
+    updated = stored.get("updated_at")
+    if updated:
+        return datetime.fromisoformat(updated)
+    return ConversationState.model_validate(stored).idle_since()
 
 
 def create_app(settings: RouteSettings | None = None) -> tuple[faust.App, Router]:
@@ -122,6 +220,10 @@ def create_app(settings: RouteSettings | None = None) -> tuple[faust.App, Router
     @app.task
     async def reload_on_sighup() -> None:
         app.loop.add_signal_handler(signal.SIGHUP, router.reload)
+
+    @app.timer(settings.route_expiry_interval_seconds)
+    async def expire_idle_conversations() -> None:
+        await router.expire_idle(datetime.now(UTC))
 
     @app.agent(source)
     async def route_events(stream: faust.StreamT) -> None:
