@@ -11,9 +11,12 @@ from services.search.settings import SearchSettings
 from socialcare import elastic
 from socialcare.schema import RoutedEvent
 
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-AGENT = {"X-API-Key": "agent-key"}
-ADMIN = {"X-API-Key": "admin-key"}
+# Two days ago at 09:00 UTC, not a fixed date: every deadline (T0 + n hours + 30 min)
+# has passed whenever the tests run, and all six messages fall on one calendar day
+# (the stats test counts per day).
+T0 = (datetime.now(UTC) - timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+AGENT = {"X-API-Key": "agent-key-0123456789"}
+ADMIN = {"X-API-Key": "admin-key-0123456789"}
 
 # (n, platform, author, conversation, language, intent, sentiment, kind, direction, text, vector)
 ROWS = [
@@ -157,7 +160,7 @@ def search_settings(stack, settings) -> SearchSettings:
             **settings.model_dump(),
             "index_alias": f"test-search-{uuid.uuid4().hex[:8]}",
             "embedding_dims": 4,
-            "search_api_keys": "agent-key:read,admin-key:read+erase",
+            "search_api_keys": f"{AGENT['X-API-Key']}:read,{ADMIN['X-API-Key']}:read+erase",
         }
     )
 

@@ -1,10 +1,16 @@
 """Every endpoint and filter of the search API, on the real Elasticsearch."""
 
+from datetime import timedelta
+
 import pytest
 
-from tests.search.conftest import ADMIN, AGENT, EVENTS, index_events, routed
+from tests.search.conftest import ADMIN, AGENT, EVENTS, T0, index_events, routed
 
 pytestmark = pytest.mark.integration
+
+
+def at(hours: int) -> str:
+    return (T0 + timedelta(hours=hours)).isoformat()
 
 
 def ids(body):
@@ -41,7 +47,7 @@ def test_full_text_in_persian(api):
         ({"author": "u-anna"}, {"twitter:m1", "whatsapp:m5"}),
         ({"author": "@u-sara"}, {"telegram:m6"}),
         (
-            {"since": "2026-11-20T12:00:00Z", "until": "2026-11-20T14:00:00Z"},
+            {"since": at(hours=3), "until": at(hours=5)},
             {"facebook:m3", "instagram:m4"},
         ),
         ({"q": "blender motor", "intent": "defect", "platform": "whatsapp"}, {"whatsapp:m5"}),
