@@ -8,6 +8,7 @@ environment variables, with a readiness URL to wait on and a log file of its own
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -46,23 +47,51 @@ def skip_backlog(settings: Settings, group: str, topic: str) -> int:
 
 
 def free_port() -> int:
+    """A port free at this moment. Another process may take it before the service
+    binds it: ServiceProcess(port_setting=...) moves to another port if that happens."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-class ServiceProcess:
-    """`socialcare <args>` in its own process, with a readiness URL to wait on."""
+# How uvicorn and aiohttp (faust's web server) report EADDRINUSE when they bind.
+_PORT_TAKEN = re.compile(r"address already in use|\[Errno 98\]", re.IGNORECASE)
 
-    def __init__(self, args: list[str], env: dict[str, str], ready_url: str, log: Path) -> None:
+
+class ServiceProcess:
+    """`socialcare <args>` in its own process, with a readiness URL to wait on.
+
+    With ``port_setting`` (the variable that names the service's HTTP port, its value
+    in ``env`` picked by free_port()), a service that exits because the port was taken
+    between picking and binding is started again on another free port, so a port race
+    never fails a run.
+    """
+
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        ready_url: str,
+        log: Path,
+        port_setting: str | None = None,
+        command: list[str] | None = None,
+    ) -> None:
         self.args, self.env, self.ready_url, self.log = args, env, ready_url, log
+        self.port_setting = port_setting
+        self.command = command or [sys.executable, "-m", "services", *args]
         self.process: subprocess.Popen | None = None
+        self._log_start = 0
+
+    @property
+    def port(self) -> int | None:
+        return int(self.env[self.port_setting]) if self.port_setting else None
 
     def spawn(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
+            self._log_start = out.tell()
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "services", *self.args],
+                self.command,
                 cwd=ROOT,
                 env={**os.environ, **self.env},
                 stdout=out,
@@ -72,15 +101,32 @@ class ServiceProcess:
                 start_new_session=True,
             )
 
-    def wait_ready(self, timeout: float = 120.0) -> None:
+    def wait_ready(self, timeout: float = 120.0, port_retries: int = 3) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
+                if port_retries > 0 and self._lost_port_race():
+                    port_retries -= 1
+                    self._move_to(free_port())
+                    self.spawn()
+                    continue
                 raise RuntimeError(f"{' '.join(self.args)} exited:\n{self.tail()}")
             if self.ready():
                 return
             time.sleep(0.25)
         raise RuntimeError(f"{' '.join(self.args)} not ready in {timeout:.0f} s:\n{self.tail()}")
+
+    def _lost_port_race(self) -> bool:
+        if self.port_setting is None or not self.log.exists():
+            return False
+        with self.log.open("rb") as log:
+            log.seek(self._log_start)
+            return bool(_PORT_TAKEN.search(log.read().decode(errors="replace")))
+
+    def _move_to(self, port: int) -> None:
+        old = self.port
+        self.env = self.env | {self.port_setting: str(port)}  # type: ignore[dict-item]
+        self.ready_url = self.ready_url.replace(f":{old}/", f":{port}/", 1)
 
     def ready(self) -> bool:
         try:
@@ -147,10 +193,14 @@ class Pipeline:
             for role in ROLES
             for n in range(counts.get(role, 1))
         ]
-        self.ports = {name: (ports or {}).get(name) or free_port() for _, name in names}
+        chosen = {name: (ports or {}).get(name) or free_port() for _, name in names}
         common = {"SOCIALCARE_INGEST_HOST": "127.0.0.1", "SOCIALCARE_SEARCH_HOST": "127.0.0.1"}
         common |= env or {}
-        data_dir = Path(common.get("SOCIALCARE_WORKER_DATA_DIR", ROOT / ".stack" / "workers"))
+        data_dir = Path(
+            common.get("SOCIALCARE_WORKER_DATA_DIR")
+            or os.environ.get("SOCIALCARE_WORKER_DATA_DIR")
+            or ROOT / ".stack" / "workers"
+        )
         self.services: dict[str, ServiceProcess] = {}
         for role, name in names:
             command, port_setting = ROLES[role]
@@ -158,11 +208,19 @@ class Pipeline:
                 command,
                 # Replicas of a worker share its group but not its scratch directory.
                 env=common
-                | {port_setting: str(self.ports[name])}
+                | {port_setting: str(chosen[name])}
                 | {"SOCIALCARE_WORKER_DATA_DIR": str(data_dir / name)},
-                ready_url=f"http://127.0.0.1:{self.ports[name]}/readyz",
+                ready_url=f"http://127.0.0.1:{chosen[name]}/readyz",
                 log=log_dir / f"{name}.log",
+                # A port given by the caller is meant; one picked here may move.
+                port_setting=None if (ports or {}).get(name) else port_setting,
             )
+        self._fixed = {name: chosen[name] for name in chosen if (ports or {}).get(name)}
+
+    @property
+    def ports(self) -> dict[str, int]:
+        """Each service's HTTP port (after any move away from a port taken meanwhile)."""
+        return {name: s.port or self._fixed[name] for name, s in self.services.items()}
 
     @property
     def ingest_url(self) -> str:
