@@ -25,6 +25,16 @@ def _documented_topics() -> dict[str, TopicSpec]:
     return topics
 
 
+def _key_of(spec: TopicSpec) -> str:
+    # Compacted topics are keyed by what they keep the latest record of.
+    return "subject" if spec.config.get("cleanup.policy") == "compact" else "conversation_id"
+
+
+def _retention(spec: TopicSpec) -> str:
+    ms = int(spec.config.get("retention.ms", "0"))
+    return "forever (compacted)" if ms < 0 else f"{ms // 86_400_000} days"
+
+
 def render() -> dict[str, str]:
     """File name → file content for every topic schema."""
     files = {}
@@ -35,8 +45,12 @@ def render() -> dict[str, str]:
             "$id": f"{name}.schema.json",
             **schema,
             "description": f"Topic {name} ({spec.partitions} partitions): {spec.description} "
-            "One UTF-8 JSON object per message, keyed by conversation_id "
-            "(the DLQ keeps the original record's key).",
+            "One UTF-8 JSON object per message, "
+            + (
+                "keyed by subject (compacted: the latest record per person)."
+                if _key_of(spec) == "subject"
+                else "keyed by conversation_id (the DLQ keeps the original record's key)."
+            ),
         }
         files[f"{name}.schema.json"] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     return files
@@ -53,7 +67,7 @@ def render_asyncapi() -> str:
         channel: dict[str, object] = {
             "address": name.replace("LANGUAGE", "{language}").replace("SKILL", "{skill}"),
             "description": f"{spec.description} Partitions: {spec.partitions}; retention: "
-            f"{int(spec.config.get('retention.ms', '0')) // 86_400_000} days.",
+            f"{_retention(spec)}.",
             "messages": {
                 spec.model.__name__: {
                     "name": spec.model.__name__,
@@ -83,7 +97,7 @@ def render_asyncapi() -> str:
         operations[f"consume_{channel_id}"] = {
             "action": "receive",
             "channel": {"$ref": f"#/channels/{channel_id}"},
-            "summary": f"Consume {name}; the message key is the conversation_id.",
+            "summary": f"Consume {name}; the message key is the {_key_of(spec)}.",
         }
     document = {
         "asyncapi": "3.0.0",

@@ -10,11 +10,49 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from socialcare.erasure import DEFAULT_TOPIC as ERASURES_TOPIC
+from socialcare.erasure import ErasureRecord
 from socialcare.schema import ClassifiedEvent, DeadLetter, Event, RoutedEvent
 
-WEEK_MS = 7 * 24 * 3600 * 1000
+DAY_MS = 24 * 3600 * 1000
+WEEK_MS = 7 * DAY_MS
+
+
+class Retention(BaseSettings):
+    """How long each class of store keeps personal data (``SOCIALCARE_RETENTION_*``).
+
+    Read once at import: the topics are created (``stack up``, the route worker,
+    the Kubernetes KafkaTopics generated from here) with these values. The defaults
+    are what a privacy review can accept for customer care: a week in the stream, two
+    in the dead-letter queue, a month of conversation state, six months of history.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SOCIALCARE_RETENTION_", extra="ignore")
+
+    events_days: float = Field(7, gt=0, description="Raw, classified and routed event topics.")
+    queues_days: float = Field(7, gt=0, description="The support.queue.* topics.")
+    dlq_days: float = Field(
+        14, gt=0, description="The dead-letter queue (original bytes of rejected records)."
+    )
+    conversations_days: float = Field(
+        30,
+        gt=0,
+        description="The router's conversation changelog (compacted, and deleted once a "
+        "conversation has been idle this long); at least the longest rule or SLA window.",
+    )
+    index_days: float = Field(
+        180, gt=0, description="Events in Elasticsearch older than this are deleted."
+    )
+
+
+RETENTION = Retention()
+
+
+def _retention_ms(days: float) -> str:
+    return str(int(days * DAY_MS))
 
 
 @dataclass(frozen=True)
@@ -31,32 +69,49 @@ RAW = TopicSpec(
     partitions=6,
     model=Event,
     description="Normalized platform events as ingest accepted them.",
-    config={"retention.ms": str(WEEK_MS)},
+    config={"retention.ms": _retention_ms(RETENTION.events_days)},
 )
 CLASSIFIED = TopicSpec(
     "social.events.classified",
     partitions=6,
     model=ClassifiedEvent,
     description="Events with intent, sentiment, language and embedding.",
-    config={"retention.ms": str(WEEK_MS)},
+    config={"retention.ms": _retention_ms(RETENTION.events_days)},
 )
 ROUTED = TopicSpec(
     "social.events.routed",
     partitions=6,
     model=RoutedEvent,
     description="Every event with its queue, priority and first-response deadline.",
-    config={"retention.ms": str(WEEK_MS)},
+    config={"retention.ms": _retention_ms(RETENTION.events_days)},
 )
 DLQ = TopicSpec(
     "social.events.dlq",
     partitions=1,
     model=DeadLetter,
     description="Records a consumer rejected, with the reason and the original bytes.",
-    # Kept a month: long enough for someone to notice, fix and replay.
-    config={"retention.ms": str(4 * WEEK_MS)},
+    # Long enough for someone to notice, fix and replay; short because it keeps the
+    # original bytes, which an erasure cannot reach.
+    config={"retention.ms": _retention_ms(RETENTION.dlq_days)},
+)
+ERASURES = TopicSpec(
+    ERASURES_TOPIC,
+    partitions=1,
+    model=ErasureRecord,
+    description="Erased customers (hashes only), one record per person; every store honours them.",
+    # Compacted and never deleted: forgetting an erasure would let a replay bring the
+    # person back.
+    config={"cleanup.policy": "compact", "retention.ms": "-1"},
 )
 
-PIPELINE_TOPICS: tuple[TopicSpec, ...] = (RAW, CLASSIFIED, ROUTED, DLQ)
+PIPELINE_TOPICS: tuple[TopicSpec, ...] = (RAW, CLASSIFIED, ROUTED, DLQ, ERASURES)
+
+# The router's conversation table: compacted (latest state per conversation) and
+# deleted once idle, so no conversation id (a phone number on WhatsApp) stays forever.
+CONVERSATIONS_CHANGELOG_CONFIG = {
+    "cleanup.policy": "compact,delete",
+    "retention.ms": _retention_ms(RETENTION.conversations_days),
+}
 
 QUEUE_PREFIX = "support.queue"
 QUEUE_PARTITIONS = 3
@@ -73,5 +128,5 @@ def queue_topic(language: str, skill: str) -> TopicSpec:
         partitions=QUEUE_PARTITIONS,
         model=RoutedEvent,
         description=f"Routed events for the {language} {skill} queue.",
-        config={"retention.ms": str(WEEK_MS)},
+        config={"retention.ms": _retention_ms(RETENTION.queues_days)},
     )

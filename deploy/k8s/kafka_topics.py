@@ -68,7 +68,7 @@ def faust_topics() -> list[Topic]:
                 table.changelog_topic.get_topic_name(),
                 partitions=table.partitions,
                 description=f"Changelog of the {route_app.conf.id} {name} table.",
-                config={"cleanup.policy": "compact"},
+                config={"cleanup.policy": "compact", **table.extra_topic_configs},
             )
             for name, table in route_app.tables.items()
         ]
