@@ -149,3 +149,26 @@ def ensure_index(es: Elasticsearch, settings: Settings) -> bool:
         return False
     log.info("elasticsearch.index_created", index=name, alias=settings.index_alias)
     return True
+
+
+async def delete_expired(es: AsyncElasticsearch, alias: str, max_age_days: float) -> int:
+    """Delete events created more than ``max_age_days`` ago from every index version
+    of ``alias`` (the index's retention); returns how many were deleted.
+
+    Idempotent and safe to run from several workers at once (conflicts are skipped:
+    a document changed meanwhile is simply deleted at the next run).
+    """
+    result = await es.delete_by_query(
+        index=[alias, f"{alias}-*", f"-{alias}-audit"],
+        query={"range": {"created_at": {"lt": f"now-{int(max_age_days * 86400)}s"}}},
+        conflicts="proceed",
+        expand_wildcards="open",
+        allow_no_indices=True,
+        ignore_unavailable=True,
+        refresh=True,
+        slices="auto",
+    )
+    deleted = int(result.get("deleted", 0))
+    if deleted:
+        log.info("elasticsearch.expired_deleted", alias=alias, deleted=deleted)
+    return deleted
