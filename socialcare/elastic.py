@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, Elasticsearch
+from elasticsearch import AsyncElasticsearch, Elasticsearch, helpers
 from elasticsearch.exceptions import BadRequestError
 
 from socialcare.logging import get_logger
@@ -155,20 +155,28 @@ async def delete_expired(es: AsyncElasticsearch, alias: str, max_age_days: float
     """Delete events created more than ``max_age_days`` ago from every index version
     of ``alias`` (the index's retention); returns how many were deleted.
 
-    Idempotent and safe to run from several workers at once (conflicts are skipped:
-    a document changed meanwhile is simply deleted at the next run).
+    Scan and bulk-delete rather than _delete_by_query, which needs the reindex module
+    (the local stack's node runs without it). Idempotent and safe to run from
+    several workers at once: a document already gone is not an error.
     """
-    result = await es.delete_by_query(
-        index=[alias, f"{alias}-*", f"-{alias}-audit"],
-        query={"range": {"created_at": {"lt": f"now-{int(max_age_days * 86400)}s"}}},
-        conflicts="proceed",
-        expand_wildcards="open",
-        allow_no_indices=True,
-        ignore_unavailable=True,
-        refresh=True,
-        slices="auto",
+    cutoff = {"range": {"created_at": {"lt": f"now-{int(max_age_days * 86400)}s"}}}
+    expired = [
+        {"_op_type": "delete", "_index": hit["_index"], "_id": hit["_id"]}
+        async for hit in helpers.async_scan(
+            es,
+            index=[alias, f"{alias}-*", f"-{alias}-audit"],
+            query={"query": cutoff},
+            _source=False,
+            expand_wildcards="open",
+            allow_no_indices=True,
+            ignore_unavailable=True,
+            size=1000,
+        )
+    ]
+    if not expired:
+        return 0
+    deleted, _ = await helpers.async_bulk(
+        es, expired, raise_on_error=False, raise_on_exception=False, refresh=True
     )
-    deleted = int(result.get("deleted", 0))
-    if deleted:
-        log.info("elasticsearch.expired_deleted", alias=alias, deleted=deleted)
-    return deleted
+    log.info("elasticsearch.expired_deleted", alias=alias, deleted=deleted)
+    return int(deleted)

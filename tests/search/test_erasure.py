@@ -2,6 +2,7 @@
 replies, a durable record that the index worker, the router and replay honour, and an
 honest answer when a delete fails."""
 
+import asyncio
 import json
 import time
 import uuid
@@ -351,3 +352,26 @@ def test_the_router_drops_erased_events_and_tombstones_their_state(
     fresh = json.loads(after[0].value)
     # Fresh state: one contact, not a third one of a conversation that no longer exists.
     assert set(ConversationState.model_validate(fresh).contacts) == {again.event_id}
+
+
+def test_the_index_keeps_nothing_older_than_its_retention(es_settings):
+    run = uuid.uuid4().hex[:8]
+    now = datetime.now(UTC)
+    old, recent = (
+        event(n, f"ret-{run}", f"whatsapp:brand:ret-{run}", run, created_at=when)
+        for n, when in ((1, now - timedelta(days=200)), (2, now - timedelta(days=10)))
+    )
+    assert index_events(es_settings, [old, recent]) == {}
+    old_version(es_settings, [old.model_copy(update={"event_id": f"{old.event_id}-v0"})])
+
+    async def expire() -> int:
+        es = elastic.async_client(es_settings)
+        try:
+            return await elastic.delete_expired(es, es_settings.index_alias, max_age_days=180)
+        finally:
+            await es.close()
+
+    assert asyncio.run(expire()) == 2  # in the live index and in the older version
+    assert stored_ids(es_settings, {old.event_id, f"{old.event_id}-v0", recent.event_id}) == {
+        recent.event_id
+    }
