@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import faust
 from faust.types import EventT
+from pydantic import ValidationError
 
 from socialcare.logging import get_logger
 from socialcare.metrics import DEAD_LETTERS, EVENTS, STAGE_SECONDS
@@ -120,27 +122,148 @@ async def process_durably(
         STAGE_SECONDS.labels(service, "handle").observe(time.perf_counter() - started)
 
 
+BatchHandler = Callable[[list[EventT]], Awaitable[Sequence[Outgoing]]]
+
+
+class BudgetExceeded(Exception):
+    """Processing a record took longer than the batch's time budget."""
+
+
 async def process_batches(
     stream: faust.StreamT,
-    handle: Callable[[list[EventT]], Awaitable[None]],
+    handle: BatchHandler,
     *,
     service: str,
     size: int,
     within: float,
+    dlq: faust.TopicT,
+    budget: float | None = None,
 ) -> None:
-    """Run ``handle`` on micro-batches of up to ``size`` events or ``within`` seconds.
+    """Run ``handle`` on micro-batches of up to ``size`` events or ``within`` seconds,
+    and send what it returns; the batch is done once Kafka acknowledged all of it.
 
-    faust acks a batch when the next one is taken, however ``handle`` ended. So
-    ``handle`` must only return once the batch's output is durable, and if it fails
-    unexpectedly the process leaves at once, before that ack can be committed: the
-    batch is replayed after the restart instead of being lost.
+    faust acks a batch when the next one is taken, so the loop takes the next one only
+    when the batch's output is durable. A record that fails for a reason of its own
+    goes to the DLQ and the stream goes on (see `run_batch`). Only what escapes that -
+    cancellation mid-batch, a bug in this loop - ends the process at once, before the
+    ack can be committed: the batch is replayed after the restart instead of lost.
     """
     async for batch in stream.take_events(size, within=within):
         try:
-            await handle(list(batch))
-        except BaseException:
-            log.exception("stream.batch_failed", service=service)
+            outgoing = await run_batch(list(batch), handle, service=service, dlq=dlq, budget=budget)
+            await send_acknowledged(outgoing, service=service)
+        except BaseException as exc:
+            log.error("stream.batch_failed", service=service, **error_fields(exc))
             os._exit(70)
+
+
+async def run_batch(
+    batch: list[EventT],
+    handle: BatchHandler,
+    *,
+    service: str,
+    dlq: faust.TopicT,
+    budget: float | None = None,
+) -> list[Outgoing]:
+    """``handle``'s output for ``batch``, with a dead letter in place of the output of
+    each record that cannot be processed.
+
+    - Infrastructure errors (`is_infrastructure`: Kafka or Elasticsearch away,
+      overloaded, refusing our credentials) are nobody's record's fault: the batch is
+      retried with back-off until they pass, holding the offsets back.
+    - Any other error, or ``budget`` seconds spent on the batch, is blamed on a record:
+      the records are then handled one at a time, each within the budget, and the one
+      that fails again is a dead letter with the reason.
+
+    The budget can only interrupt work that lets go of the event loop (awaits, or
+    runs in a thread that releases the GIL, as ONNX Runtime does); a pure-Python or
+    regex loop holding the GIL cannot be interrupted from inside the process, which
+    is why every regex on customer text is linear and model input is capped.
+    """
+    attempt = 0
+    while True:
+        try:
+            return list(await _within_budget(handle(batch), budget))
+        except Exception as exc:
+            if is_infrastructure(exc):
+                delay = _RETRY_BACKOFF[min(attempt, len(_RETRY_BACKOFF) - 1)]
+                log.warning(
+                    "stream.batch_retry", service=service, retry_in=delay, **error_fields(exc)
+                )
+                await asyncio.sleep(delay)
+                attempt += 1
+                continue
+            if len(batch) == 1:
+                return [dead_letter(dlq, service, batch[0], exc)]
+            log.warning(
+                "stream.batch_split", service=service, records=len(batch), **error_fields(exc)
+            )
+            outgoing: list[Outgoing] = []
+            for event in batch:
+                outgoing += await run_batch(
+                    [event], handle, service=service, dlq=dlq, budget=budget
+                )
+            return outgoing
+
+
+async def _within_budget(
+    work: Awaitable[Sequence[Outgoing]], budget: float | None
+) -> Sequence[Outgoing]:
+    if budget is None:
+        return await work
+    try:
+        async with asyncio.timeout(budget) as scope:
+            return await work
+    except TimeoutError:
+        if scope.expired():  # ours, not a timeout raised by the work itself
+            raise BudgetExceeded(f"processing took longer than the {budget:g} s budget") from None
+        raise
+
+
+def is_infrastructure(exc: BaseException) -> bool:
+    """Whether ``exc`` says a service we depend on is away or refuses us, rather than
+    that the record is bad: such errors are waited out, never dead-lettered."""
+    from aiokafka.errors import KafkaError
+    from elastic_transport import TransportError
+    from elasticsearch import ApiError
+
+    if isinstance(exc, ApiError):
+        # 4xx other than these is about the request itself (a malformed document).
+        return exc.meta.status in (401, 403, 404, 408, 409, 429) or exc.meta.status >= 500
+    return isinstance(exc, KafkaError | TransportError | ConnectionError | TimeoutError)
+
+
+def error_fields(exc: BaseException) -> dict[str, object]:
+    """What may be logged about ``exc``: its type, where it was raised and, for a
+    validation error, which fields failed how - never input values or messages,
+    which may quote customer text, author ids or phone numbers."""
+    fields: dict[str, object] = {"error_type": type(exc).__name__}
+    if isinstance(exc, ValidationError):
+        fields["errors"] = [
+            {"loc": ".".join(str(part) for part in e["loc"]), "type": e["type"]}
+            for e in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]
+    detail = getattr(exc, "log_detail", None)
+    if isinstance(detail, str):
+        fields["detail"] = detail
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        last = frames[-1]
+        fields["where"] = f"{os.path.basename(last.filename)}:{last.lineno} in {last.name}"
+    return fields
+
+
+def reason(exc: BaseException) -> str:
+    """The reason a dead letter records: for a validation error each failure's field,
+    type and message without the input value (the letter keeps the original bytes)."""
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    details = "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or '(record)'}: {e['msg']} [{e['type']}]"
+        for e in errors
+    )
+    return f"{len(errors)} validation error(s) for {exc.title}: {details}"
 
 
 def dead_letter(
@@ -157,6 +280,7 @@ def dead_letter(
         value=message.value if isinstance(message.value, bytes) else bytes(message.value or b""),
         error=error,
     )
+    letter = letter.model_copy(update={"error": reason(error)[:4000]})
     DEAD_LETTERS.labels(service, letter.error_type).inc()
     EVENTS.labels(service, message.topic, "dead_letter").inc()
     log.warning(
@@ -165,7 +289,7 @@ def dead_letter(
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,
-        error=letter.error,
+        **error_fields(error),
     )
     return Outgoing(app_dlq, message.key, letter.model_dump_json().encode())
 

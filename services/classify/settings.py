@@ -49,3 +49,17 @@ class ClassifySettings(Settings):
     classify_batch_seconds: float = Field(
         0.05, gt=0, description="Longest wait to fill a model batch (latency vs throughput)."
     )
+    classify_max_text_chars: int = Field(
+        2000,
+        ge=1,
+        description="Most characters of a text the model and the language detector see. "
+        "The model keeps 128 tokens (a few hundred characters) anyway; the cap bounds the "
+        "work one long message can cause.",
+    )
+    classify_batch_budget_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Time budget of one micro-batch. When a batch fails or overruns it, "
+        "its records are classified one by one, each within the budget, and the one that "
+        "fails or overruns again goes to the DLQ with the reason.",
+    )

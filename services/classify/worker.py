@@ -2,7 +2,10 @@
 
 Events are taken in micro-batches (size and wait bound) so the model sees several
 texts at once, sorted by length; the batch is acknowledged - its offsets committed -
-only after Kafka acknowledged every classified event and dead letter of it.
+only after Kafka acknowledged every classified event and dead letter of it. The model
+and the language detector see at most ``classify_max_text_chars`` of each text, and a
+batch gets ``classify_batch_budget_seconds``: a record that fails or overruns it on
+its own goes to the DLQ and the stream goes on (`socialcare.streams.run_batch`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from socialcare.streams import (
     dead_letter,
     dlq_topic,
     process_batches,
-    send_acknowledged,
 )
 from socialcare.topics import CLASSIFIED, RAW
 
@@ -37,7 +39,8 @@ def create_app(settings: ClassifySettings | None = None) -> faust.App:
     predictor = Predictor(
         settings.model_dir, settings.classify_backend, threads=settings.classify_threads
     )
-    languages = LanguageIdentifier()
+    languages = LanguageIdentifier(max_chars=settings.classify_max_text_chars)
+    max_chars = settings.classify_max_text_chars
     app = kafka.worker_app(
         settings.classify_app_id, settings, settings.classify_web_port, SERVICE, RAW.name
     )
@@ -47,7 +50,8 @@ def create_app(settings: ClassifySettings | None = None) -> faust.App:
 
     def classify(events: list[Event]) -> list[ClassifiedEvent]:
         with STAGE_SECONDS.labels(SERVICE, "model").time():
-            predictions = predictor.predict([e.text for e in events])
+            # The tokenizer keeps 128 tokens anyway, but encodes the whole text first.
+            predictions = predictor.predict([e.text[:max_chars] for e in events])
         classified = []
         for event, p in zip(events, predictions, strict=True):
             language = languages.detect(event.text)
@@ -70,7 +74,7 @@ def create_app(settings: ClassifySettings | None = None) -> faust.App:
             )
         return classified
 
-    async def handle(batch: list) -> None:
+    async def handle(batch: list) -> list[Outgoing]:
         outgoing, parsed = [], []
         for event in batch:
             try:
@@ -83,8 +87,8 @@ def create_app(settings: ClassifySettings | None = None) -> faust.App:
                 outgoing.append(
                     Outgoing(sink, c.key, c.to_bytes(), {"event_id": c.event_id.encode()})
                 )
-        await send_acknowledged(outgoing, service=SERVICE)
         EVENTS.labels(SERVICE, RAW.name, "ok").inc(len(parsed))
+        return outgoing
 
     @app.agent(source)
     async def classify_events(stream: faust.StreamT) -> None:
@@ -94,6 +98,8 @@ def create_app(settings: ClassifySettings | None = None) -> faust.App:
             service=SERVICE,
             size=settings.classify_batch_size,
             within=settings.classify_batch_seconds,
+            dlq=dlq,
+            budget=settings.classify_batch_budget_seconds,
         )
 
     return app

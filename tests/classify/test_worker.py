@@ -1,6 +1,10 @@
 """The classify worker as a process on the real Kafka, with a tiny trained model."""
 
+import threading
+import time
+import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -16,11 +20,33 @@ from tests.support.pipeline import fresh_group
 pytestmark = pytest.mark.integration
 
 
-def test_raw_events_come_out_classified_and_poison_goes_to_the_dlq(
-    stack, settings, tiny_base, tiny_corpus, tmp_path
-):
-    model = tmp_path / "model"
+@pytest.fixture(scope="module")
+def tiny_model(tiny_base, tiny_corpus, tmp_path_factory) -> Path:
+    model = tmp_path_factory.mktemp("classifier") / "model"
     train(TrainConfig(base=tiny_base, out=model, corpus=tiny_corpus, max_steps=2))
+    return model
+
+
+def classify_worker(settings, model: Path, workdir: Path, **env: str) -> ServiceProcess:
+    port = free_port()
+    return ServiceProcess(
+        ["classify", "worker"],
+        env={
+            "SOCIALCARE_MODEL_DIR": str(model),
+            "SOCIALCARE_CLASSIFY_APP_ID": fresh_group(settings, "socialcare-classify-it", RAW.name),
+            "SOCIALCARE_CLASSIFY_WEB_PORT": str(port),
+            "SOCIALCARE_WORKER_DATA_DIR": str(workdir / "data"),
+            **env,
+        },
+        ready_url=f"http://127.0.0.1:{port}/readyz",
+        log=workdir / "worker.log",
+    )
+
+
+def test_raw_events_come_out_classified_and_poison_goes_to_the_dlq(
+    stack, settings, tiny_model, tmp_path
+):
+    model = tiny_model
     run = uuid.uuid4().hex[:8]
     events = [
         Event.model_validate(
@@ -35,18 +61,7 @@ def test_raw_events_come_out_classified_and_poison_goes_to_the_dlq(
         )
     ]
     poison = f'{{"platform": "{run}"'.encode()
-    port = free_port()
-    worker = ServiceProcess(
-        ["classify", "worker"],
-        env={
-            "SOCIALCARE_MODEL_DIR": str(model),
-            "SOCIALCARE_CLASSIFY_APP_ID": fresh_group(settings, "socialcare-classify-it", RAW.name),
-            "SOCIALCARE_CLASSIFY_WEB_PORT": str(port),
-            "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / "data"),
-        },
-        ready_url=f"http://127.0.0.1:{port}/readyz",
-        log=tmp_path / "worker.log",
-    )
+    worker = classify_worker(settings, model, tmp_path)
     tail = TopicTail(settings, CLASSIFIED.name, DLQ.name)
     worker.start()
     try:
@@ -76,3 +91,96 @@ def test_raw_events_come_out_classified_and_poison_goes_to_the_dlq(
     assert classified[events[2].event_id].classification.language == "und"
     letters = [DeadLetter.model_validate_json(r.value) for r in records if r.topic == DLQ.name]
     assert [(d.service, d.original_value()) for d in letters] == [("classify", poison)]
+
+
+# Texts that made the former handle/e-mail regex backtrack for minutes (cubic in the
+# length of a token), at the sizes a message may have (the schema allows 65,536).
+PATHOLOGICAL = [
+    "@" * 10_000,
+    "a@" * 5_000,
+    "." * 10_000,
+    "#" * 10_000,
+    "@" * 60_000,
+    "a@" * 30_000,
+    "x@" + "." * 60_000,
+    "www." * 15_000,
+]
+
+
+class HealthProbe(threading.Thread):
+    """Asks /healthz over and over, as a liveness probe would, and keeps each failure
+    (no answer within ``timeout`` seconds, or not 200)."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        super().__init__(daemon=True)
+        self.url, self.timeout = url, timeout
+        self.answers = 0
+        self.failures: list[str] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            try:
+                with urllib.request.urlopen(self.url, timeout=self.timeout) as response:
+                    if response.status == 200:
+                        self.answers += 1
+                    else:
+                        self.failures.append(f"status {response.status}")
+            except OSError as exc:
+                self.failures.append(repr(exc))
+            self.done.wait(0.2)
+
+
+def test_pathological_texts_neither_stall_the_worker_nor_get_lost(
+    stack, settings, tiny_model, tmp_path
+):
+    run = uuid.uuid4().hex[:8]
+    normal = [
+        "Where is my parcel? Tracking stuck for a week",
+        "Тапсырысым әлі келген жоқ, қашан жеткізесіздер?",
+        "You charged me twice for order 4411",
+        "Thank you, the support team was amazing!",
+    ]
+    texts = [t for pair in zip(normal * 2, PATHOLOGICAL, strict=True) for t in pair]
+    events = [
+        Event.model_validate(
+            event_data(n, platform_message_id=f"{run}-{n}", conversation_id=f"c-{run}", text=text)
+        )
+        for n, text in enumerate(texts)
+    ]
+    worker = classify_worker(settings, tiny_model, tmp_path)
+    tail = TopicTail(settings, CLASSIFIED.name, DLQ.name)
+    worker.start()
+    probe = HealthProbe(worker.ready_url.replace("/readyz", "/healthz"))
+    probe.start()
+    try:
+        started = time.monotonic()
+        producer = kafka.producer(settings)
+        for event in events:
+            producer.send(RAW.name, key=event.key, value=event.to_bytes())
+        producer.flush(timeout=30)
+        producer.close()
+        records = tail.read(
+            expect=len(events), timeout=180, match=lambda r: r.key == f"c-{run}".encode()
+        )
+        took = time.monotonic() - started
+    finally:
+        probe.done.set()
+        probe.join(timeout=15)
+        worker.stop()
+        tail.close()
+    classified = {
+        ClassifiedEvent.model_validate_json(r.value).event_id
+        for r in records
+        if r.topic == CLASSIFIED.name
+    }
+    letters = [DeadLetter.model_validate_json(r.value) for r in records if r.topic == DLQ.name]
+    dead = {Event.model_validate_json(d.original_value()).event_id: d for d in letters}
+    assert all(d.error for d in dead.values())  # a dead letter says why
+    # Nothing lost: each event came out once, classified or dead-lettered.
+    assert classified | set(dead) == {e.event_id for e in events}, worker.tail()
+    assert len(records) == len(events)
+    # The customers' messages around the pathological ones were classified.
+    assert {e.event_id for e in events if e.text in normal} <= classified
+    # The worker answered its liveness probe all along.
+    assert probe.answers > 0 and probe.failures == [], (probe.failures, took)
