@@ -1,16 +1,27 @@
 """Bulk indexing of routed events: idempotent, patient with Elasticsearch, honest
 about documents it refuses.
+
+A document is written with an upserting partial ``update`` (``doc_as_upsert``), not
+an ``index``: replaying an event (a redelivery, a topic replay) rewrites every field
+the event has - all of them, nulls included, as the schema dumps them whole - but
+keeps what later events wrote into its document: ``response``, set when the brand
+answered. So a replay cannot turn answered messages back into SLA breaches. (A
+script that replaces the source would also drop fields a newer schema removed, but
+needs the painless module, which the local test node lacks; reprocessing into a new
+index starts from empty documents anyway.)
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, helpers
 from elasticsearch.exceptions import ApiError, ConnectionError, TransportError
 
-from services.search.documents import index_actions, is_reply
+from services.search.documents import document, is_reply
 from socialcare.logging import get_logger
 from socialcare.metrics import STAGE_SECONDS
 from socialcare.schema import RoutedEvent
@@ -23,6 +34,19 @@ _BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
 class IndexRejected(Exception):
     """Elasticsearch refused a document (a mapping error, say): retrying cannot help."""
 
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        # Only the error type is logged: Elasticsearch's reason may quote field values.
+        self.log_detail = reason.split(":", 1)[0]
+
+
+def retryable(status: int) -> bool:
+    """Whether a refusal with this HTTP status is Elasticsearch's state, not the
+    document's fault: overload, unavailability, a version conflict, and also a
+    missing index or missing privileges - a deployment error to fix and wait out,
+    never a reason to throw the events away."""
+    return status in (401, 403, 404, 408, 409, 429) or status >= 500
+
 
 class Indexer:
     def __init__(self, es: AsyncElasticsearch, alias: str) -> None:
@@ -34,51 +58,80 @@ class Indexer:
 
         Returns only when every document is either stored or refused for good:
         while Elasticsearch is unreachable or overloaded this waits and retries,
-        which holds the batch - and the Kafka offsets - back (back-pressure).
+        which holds the batch - and the Kafka offsets - back (back-pressure). A
+        request Elasticsearch refuses as a whole (400, 413) raises `ApiError`: the
+        batch loop then finds the record that caused it.
         """
-        pending = {e.event_id: e for e in events}
-        rejected: dict[str, str] = {}
-        attempt = 0
+        now = datetime.now(UTC)
+        actions = {e.event_id: _upsert(self.alias, e, now) for e in events}
+        replies = [e for e in events if is_reply(e)]
         with STAGE_SECONDS.labels("index", "bulk").time():
-            while pending:
-                try:
-                    failures = await self._bulk(list(pending.values()))
-                except (ConnectionError, TransportError, ApiError) as exc:
-                    failures = {event_id: (503, repr(exc)) for event_id in pending}
-                retry: dict[str, RoutedEvent] = {}
-                for event_id, (status, reason) in failures.items():
-                    if status == 429 or status >= 500:
-                        retry[event_id] = pending[event_id]
-                    else:
-                        rejected[event_id] = reason
-                if retry:
-                    delay = _BACKOFF[min(attempt, len(_BACKOFF) - 1)]
-                    log.warning(
-                        "index.retry",
-                        documents=len(retry),
-                        retry_in=delay,
-                        reason=next(iter(failures.values()))[1][:300],
-                    )
-                    await asyncio.sleep(delay)
-                    attempt += 1
-                pending = retry
-        replies = [e for e in events if is_reply(e) and e.event_id not in rejected]
-        if replies:
-            await self._mark_answered(replies)
+            # A batch with a reply waits until its documents are searchable, so the
+            # reply finds the customer messages of this batch (and `refresh` on the
+            # bulk needs only the write privilege, unlike the refresh API).
+            rejected = await self._write(actions, refresh="wait_for" if replies else None)
+        answered = [e for e in replies if e.event_id not in rejected]
+        if answered:
+            await self._mark_answered(answered)
         return rejected
 
-    async def _bulk(self, events: list[RoutedEvent]) -> dict[str, tuple[int, str]]:
+    async def _write(
+        self,
+        actions: dict[str, dict[str, Any]],
+        refresh: str | None = None,
+        missing_is_final: bool = False,
+    ) -> dict[str, str]:
+        """Bulk ``actions`` (by document id) until each is stored or refused for good.
+
+        ``missing_is_final``: a 404 on an item means its document is gone, not the index.
+        """
+        pending, rejected, attempt = dict(actions), {}, 0
+        while pending:
+            try:
+                failures = await self._bulk(pending.values(), refresh)
+            except ApiError as exc:
+                if not retryable(exc.meta.status):
+                    raise
+                failures = {i: (exc.meta.status, type(exc).__name__) for i in pending}
+            except (ConnectionError, TransportError) as exc:
+                failures = {i: (503, type(exc).__name__) for i in pending}
+            retry = {}
+            for doc_id, (status, reason) in failures.items():
+                if retryable(status) and not (missing_is_final and status == 404):
+                    retry[doc_id] = pending[doc_id]
+                else:
+                    rejected[doc_id] = reason
+            if retry:
+                delay = _BACKOFF[min(attempt, len(_BACKOFF) - 1)]
+                status, reason = next(iter(failures.values()))
+                log.warning(
+                    "index.retry",
+                    documents=len(retry),
+                    retry_in=delay,
+                    status=status,
+                    error_type=reason.split(":", 1)[0],  # never the reason: it quotes values
+                )
+                await asyncio.sleep(delay)
+                attempt += 1
+            pending = retry
+        return rejected
+
+    async def _bulk(
+        self, actions: Iterable[dict[str, Any]], refresh: str | None
+    ) -> dict[str, tuple[int, str]]:
         failures: dict[str, tuple[int, str]] = {}
+        actions = list(actions)
         async for ok, item in helpers.async_streaming_bulk(
             self.es,
-            index_actions(self.alias, events),
+            actions,
             raise_on_error=False,
             raise_on_exception=True,
             max_retries=0,  # retries are ours, above, for the whole batch
-            chunk_size=len(events),
+            chunk_size=len(actions),
+            **({"refresh": refresh} if refresh else {}),
         ):
             if not ok:
-                result = item.get("index", {})
+                result = next(iter(item.values()), {})
                 error = result.get("error", {})
                 reason = f"{error.get('type')}: {error.get('reason')}" if error else str(result)
                 failures[result.get("_id", "")] = (int(result.get("status", 500)), reason)
@@ -89,8 +142,7 @@ class Indexer:
 
         This is what lets agents filter on breached first-response deadlines.
         """
-        await self.es.indices.refresh(index=self.alias)
-        actions: list[dict[str, Any]] = []
+        actions: dict[str, dict[str, Any]] = {}
         for reply in replies:
             found = await self.es.search(
                 index=self.alias,
@@ -108,23 +160,39 @@ class Indexer:
                 source=["routing.first_response_due_at"],
             )
             for hit in found["hits"]["hits"]:
+                if hit["_id"] in actions:  # an earlier reply of this batch answered it
+                    continue
                 due = (hit["_source"].get("routing") or {}).get("first_response_due_at")
                 late = due is not None and reply.created_at.isoformat() > _normalized(due)
-                actions.append(
-                    {
-                        "_op_type": "update",
-                        "_index": hit["_index"],
-                        "_id": hit["_id"],
-                        "doc": {
-                            "response": {
-                                "answered_at": reply.created_at.isoformat(),
-                                "answered_late": late,
-                            }
-                        },
-                    }
-                )
+                actions[hit["_id"]] = {
+                    "_op_type": "update",
+                    "_index": hit["_index"],
+                    "_id": hit["_id"],
+                    "retry_on_conflict": 3,
+                    "doc": {
+                        "response": {
+                            "answered_at": reply.created_at.isoformat(),
+                            "answered_late": late,
+                        }
+                    },
+                }
         if actions:
-            await helpers.async_bulk(self.es, actions, raise_on_error=False)
+            # Retried like the events themselves, except that a message deleted since
+            # the search (an erasure) is simply gone.
+            refused = await self._write(actions, missing_is_final=True)
+            if refused:
+                log.warning("index.answer_not_recorded", documents=len(refused))
+
+
+def _upsert(index: str, event: RoutedEvent, now: datetime) -> dict[str, Any]:
+    return {
+        "_op_type": "update",
+        "_index": index,
+        "_id": event.event_id,
+        "retry_on_conflict": 3,
+        "doc": document(event, now),  # has no `response`: the stored one stays
+        "doc_as_upsert": True,
+    }
 
 
 def _normalized(timestamp: str) -> str:

@@ -16,11 +16,11 @@ from socialcare import elastic, kafka
 from socialcare.metrics import EVENTS
 from socialcare.schema import RoutedEvent
 from socialcare.streams import (
+    Outgoing,
     bytes_topic,
     dead_letter,
     dlq_topic,
     process_batches,
-    send_acknowledged,
 )
 from socialcare.topics import ROUTED
 
@@ -45,9 +45,10 @@ def create_app(settings: SearchSettings | None = None) -> faust.App:
             service=SERVICE,
             size=settings.index_batch_size,
             within=settings.index_batch_seconds,
+            dlq=dlq,
         )
 
-    async def index_batch(batch: list) -> None:
+    async def index_batch(batch: list) -> list[Outgoing]:
         dead, parsed = [], {}
         for event in batch:
             try:
@@ -59,8 +60,7 @@ def create_app(settings: SearchSettings | None = None) -> faust.App:
         rejected = await indexer.index([routed for _, routed in parsed.values()])
         for event_id, reason in rejected.items():
             dead.append(dead_letter(dlq, SERVICE, parsed[event_id][0], IndexRejected(reason)))
-        if dead:
-            await send_acknowledged(dead, service=SERVICE)
         EVENTS.labels(SERVICE, ROUTED.name, "ok").inc(len(parsed) - len(rejected))
+        return dead
 
     return app

@@ -1,7 +1,11 @@
+import asyncio
+import uuid
+
 import pytest
 
+from services.search.indexer import Indexer
 from socialcare import elastic
-from tests.search.conftest import EVENTS, ROWS, index_events, routed
+from tests.search.conftest import EVENTS, ROWS, drop_index, index_events, routed
 
 pytestmark = pytest.mark.integration
 
@@ -41,3 +45,96 @@ def test_the_brands_reply_marks_the_customer_message_answered_and_late(api):
     assert first["response"]["answered_at"] == reply["created_at"]
     assert first["response"]["answered_late"] is True
     assert reply["response"] is None
+
+
+@pytest.fixture
+def fresh_index(search_settings):
+    """An index of this test's own, so the shared one's counts stay as they are."""
+    settings = search_settings.model_copy(
+        update={"index_alias": f"test-indexer-{uuid.uuid4().hex[:8]}"}
+    )
+    es = elastic.client(settings)
+    elastic.ensure_index(es, settings)
+    es.close()
+    yield settings
+    drop_index(settings)
+
+
+def stored(settings, event_id: str) -> dict:
+    es = elastic.client(settings)
+    try:
+        return es.get(index=settings.index_alias, id=event_id)["_source"]
+    finally:
+        es.close()
+
+
+def test_reindexing_an_answered_message_keeps_its_answer(fresh_index):
+    inbound, reply = EVENTS[0], EVENTS[1]  # the customer's message and the brand's answer
+    assert index_events(fresh_index, [inbound]) == {}
+    assert index_events(fresh_index, [reply]) == {}
+    answer = stored(fresh_index, inbound.event_id)["response"]
+    assert answer["answered_at"] == reply.created_at.isoformat()
+
+    # A replay of the topic that starts after the answer: the customer's message
+    # comes again, without the reply after it.
+    replayed = inbound.model_copy(update={"text": "My blender motor burns after a week!"})
+    assert index_events(fresh_index, [replayed]) == {}
+
+    again = stored(fresh_index, inbound.event_id)
+    assert again["response"] == answer
+    assert again["text"] == replayed.text  # the event's own fields are rewritten
+
+
+def test_a_reply_is_recorded_without_the_refresh_api(fresh_index):
+    """The refresh API needs the `maintenance` privilege the index worker's key lacks
+    (docs/deploy.md); the reply's batch waits for its refresh through the bulk instead."""
+
+    async def run() -> None:
+        es = elastic.async_client(fresh_index)
+
+        async def forbidden(*args, **kwargs):
+            raise AssertionError("indices.refresh needs the maintenance privilege")
+
+        es.indices.refresh = forbidden
+        try:
+            # The customer's message and the answer in the same batch, as after an outage.
+            assert await Indexer(es, fresh_index.index_alias).index(EVENTS[:2]) == {}
+        finally:
+            await es.close()
+
+    asyncio.run(run())
+    response = stored(fresh_index, EVENTS[0].event_id)["response"]
+    assert response == {"answered_at": EVENTS[1].created_at.isoformat(), "answered_late": True}
+
+
+def test_a_write_blocked_index_is_waited_out_not_refused(fresh_index):
+    """A write block (as Elasticsearch sets on a full disk, or an operator) is
+    Elasticsearch's state, not the events' fault: they wait, none is dead-lettered."""
+    blocked = {"index.blocks.write": True}
+
+    async def run() -> dict[str, str]:
+        es = elastic.async_client(fresh_index)
+        await es.indices.put_settings(index=fresh_index.index_alias, settings=blocked)
+        indexer = Indexer(es, fresh_index.index_alias)
+        refused_once = asyncio.Event()
+        bulk = indexer._bulk
+
+        async def observed(*args, **kwargs):
+            failures = await bulk(*args, **kwargs)
+            if failures:
+                refused_once.set()
+            return failures
+
+        indexer._bulk = observed
+        try:
+            task = asyncio.create_task(indexer.index(EVENTS[2:4]))
+            await asyncio.wait_for(refused_once.wait(), 60)
+            await es.indices.put_settings(
+                index=fresh_index.index_alias, settings={"index.blocks.write": None}
+            )
+            return await asyncio.wait_for(task, 60)
+        finally:
+            await es.close()
+
+    assert asyncio.run(run()) == {}
+    assert stored(fresh_index, EVENTS[2].event_id)["text"] == EVENTS[2].text
