@@ -10,10 +10,13 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.ingest import signatures
 from services.ingest.adapters import (
@@ -26,7 +29,7 @@ from services.ingest.adapters import (
     viber,
     x,
 )
-from services.ingest.adapters.generic import MAX_BATCH
+from services.ingest.adapters.generic import MAX_BATCH, MAX_MESSAGE_ID
 from services.ingest.metrics import IGNORED, REQUESTS, ignored_label
 from services.ingest.publisher import EventPublisher, PublishError, RecentIds
 from services.ingest.settings import IngestSettings
@@ -54,6 +57,7 @@ class Problem(BaseModel):
 
 
 ERRORS = {status: {"model": Problem} for status in (400, 401, 403, 413, 415, 422, 503)}
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
 def create_app(
@@ -82,6 +86,24 @@ def create_app(
         lifespan=lifespan,
     )
     app.mount("/metrics", make_asgi_app())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route on the path; a path
+            # with a GET and a POST route must answer that both are allowed.
+            allowed = sorted(
+                {
+                    method
+                    for route in app.routes
+                    if isinstance(route, APIRoute) and route.path == request.url.path
+                    for method in route.methods
+                }
+            )
+            return JSONResponse(
+                {"detail": "Method Not Allowed"}, 405, headers={"Allow": ", ".join(allowed)}
+            )
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -165,7 +187,19 @@ def create_app(
 
     # --- platform webhooks --------------------------------------------------------
 
-    @app.get("/webhooks/meta", response_class=PlainTextResponse, responses=ERRORS)
+    # The challenge comes back as text/plain, the errors as JSON like everywhere else:
+    # declared per status, since a route's response_class would label both text/plain.
+    @app.get(
+        "/webhooks/meta",
+        response_class=PlainTextResponse,
+        responses={
+            200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+            **{
+                status: {"content": {"application/json": {"schema": PROBLEM_REF}}}
+                for status in ERRORS
+            },
+        },
+    )
     async def meta_verify(
         mode: str = Query("", alias="hub.mode"),
         token: str = Query("", alias="hub.verify_token"),
@@ -396,4 +430,5 @@ def _event_schemas() -> dict[str, Any]:
     schema["required"] = [f for f in schema["required"] if f not in {"received_at", "event_id"}]
     schema["properties"]["event_id"]["readOnly"] = True
     schema["properties"]["platform"]["not"] = {"enum": sorted(RESERVED_PLATFORMS)}
+    schema["properties"]["platform_message_id"]["maxLength"] = MAX_MESSAGE_ID
     return {**definitions, "Event": schema}

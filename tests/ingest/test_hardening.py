@@ -391,3 +391,62 @@ def test_a_failed_publish_releases_its_ids_to_the_waiting_duplicate():
     # Not a "duplicate" of something Kafka never took: the waiting request published it.
     assert (second.status_code, second.json()["accepted"]) == (200, 1)
     assert [e.event_id for e in publisher.published] == ["viber:5741311803571721087"]
+
+
+# --- contract findings of test_fuzz_api (schemathesis), kept as examples ---------------
+
+
+def test_options_on_a_path_with_get_and_post_names_both(client):
+    response = client.options("/webhooks/meta")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"
+
+
+def test_meta_handshake_errors_are_json_as_documented(client):
+    response = client.get("/webhooks/meta", params={"hub.mode": "subscribe"})
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/json"
+    responses = client.get("/openapi.json").json()["paths"]["/webhooks/meta"]["get"]["responses"]
+    assert list(responses["403"]["content"]) == ["application/json"]
+    assert list(responses["200"]["content"]) == ["text/plain"]
+
+
+def test_parameter_errors_have_a_string_detail(client):
+    response = client.get("/webhooks/x")
+    assert response.status_code == 422
+    assert response.json() == {"detail": "query.crc_token: Field required"}
+
+
+@pytest.mark.parametrize(
+    "overrides,where",
+    [
+        ({"created_at": 0}, "created_at"),
+        ({"author": {"id": "a", "follower_count": "5"}}, "author.follower_count"),
+        ({"author": {"id": "a", "follower_count": True}}, "author.follower_count"),
+        ({"platform_message_id": "9" * 224}, "platform_message_id"),
+    ],
+)
+def test_generic_events_are_checked_as_strictly_as_documented(client, overrides, where):
+    response = post(client, "/v1/events", generic_event(**overrides))
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(f"event 0: {where}:")
+
+
+def test_a_json_integer_written_as_a_float_is_an_integer(client, publisher):
+    event = generic_event(author={"id": "a", "follower_count": 3.0}, schema_version=1.0)
+    assert post(client, "/v1/events", event).status_code == 200
+    assert publisher.published[0].author.follower_count == 3
+
+
+@pytest.mark.parametrize(
+    "path,body,status",
+    [
+        ("/webhooks/telegram", {"update_id": {}}, 400),
+        ("/webhooks/viber", {"event": {}}, 400),
+        ("/webhooks/meta", {"object": "page", "entry": {}}, 422),
+    ],
+)
+def test_documented_top_level_fields_are_checked(client, path, body, status):
+    response = post(client, path, body)
+    assert response.status_code == status
+    assert response.json()["detail"]

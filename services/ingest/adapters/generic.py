@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError, create_model
 
 from services.ingest.adapters.base import BadPayload, Context, Parsed, load_json
-from socialcare.schema import RESERVED_PLATFORMS, Direction, Event
+from socialcare.schema import RESERVED_PLATFORMS, Direction, Event, event_id_for
 
 MAX_BATCH = 1000
+# event_id is "<platform>:<platform_message_id>" and at most 256 characters; a platform
+# name has at most 32, so this many are always left for the message id.
+MAX_MESSAGE_ID = 256 - 32 - 1
+
+# The event's fields without its validators, checked strictly against the JSON: the
+# documented schema says a date-time is a string and a count an integer, and pydantic's
+# lax mode would take 0 as a date or "5" as a count. (Event itself cannot be validated
+# strictly from JSON: its "before" validator turns the input into Python objects first.)
+_EventShape = create_model(
+    "EventShape",
+    __config__=ConfigDict(extra="forbid"),
+    **{name: (field.annotation, field) for name, field in Event.model_fields.items()},
+)
 
 
 def parse(headers: dict[str, str], body: bytes, ctx: Context) -> Parsed:
@@ -23,9 +37,21 @@ def parse(headers: dict[str, str], body: bytes, ctx: Context) -> Parsed:
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise BadPayload(f"event {index}: must be a JSON object", status=422)
-        # The sender may omit received_at; ingest is the one that receives it.
-        item = {"received_at": ctx.received_at, **item}
+        # The sender may omit received_at (ingest is the one that receives it) and
+        # event_id (it follows from platform and platform_message_id).
+        item = {"received_at": ctx.received_at.isoformat(), **item}
+        if isinstance(item.get("platform"), str) and isinstance(
+            item.get("platform_message_id"), str
+        ):
+            item.setdefault("event_id", event_id_for(item["platform"], item["platform_message_id"]))
+        message_id = item.get("platform_message_id")
+        if isinstance(message_id, str) and len(message_id) > MAX_MESSAGE_ID:
+            raise BadPayload(
+                f"event {index}: platform_message_id: at most {MAX_MESSAGE_ID} characters",
+                status=422,
+            )
         try:
+            _EventShape.model_validate_json(json.dumps(_integral(item)), strict=True)
             events.append(Event.model_validate(item))
         except ValidationError as exc:
             first = exc.errors()[0]
@@ -33,6 +59,18 @@ def parse(headers: dict[str, str], body: bytes, ctx: Context) -> Parsed:
             raise BadPayload(f"event {index}: {where}: {first['msg']}", status=422) from exc
         _check_claims(index, events[-1], ctx)
     return Parsed(events=events)
+
+
+def _integral(value: Any) -> Any:
+    """JSON has one number type: 3.0 is the integer 3 (as JSON Schema says), which the
+    strict check would refuse for an integer field."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_integral(child) for child in value]
+    return value
 
 
 def _check_claims(index: int, event: Event, ctx: Context) -> None:

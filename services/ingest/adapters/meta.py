@@ -33,6 +33,8 @@ def parse(headers: dict[str, str], body: bytes, ctx: Context) -> Parsed:
     if not isinstance(obj, str) or obj not in handlers:  # a list is no dict key (TypeError)
         raise BadPayload(f"unknown Meta object type {str(obj)[:40]!r}")
     platform = {"page": "meta", "instagram": "instagram", "whatsapp_business_account": "whatsapp"}
+    if not isinstance(payload.get("entry"), list):
+        raise BadPayload("Meta payload: entry must be a list", status=422)
     result = Parsed()
     with payload_errors(platform[obj]):
         for entry in payload["entry"]:

@@ -21,8 +21,8 @@ _MEDIA = ("photo", "video", "voice", "audio", "document", "sticker", "animation"
 
 def parse(headers: dict[str, str], body: bytes, ctx: Context) -> Parsed:
     update = load_json(body)
-    if not isinstance(update, dict) or "update_id" not in update:
-        raise BadPayload("Telegram payload must be an Update object with update_id")
+    if not isinstance(update, dict) or not _is_int(update.get("update_id")):
+        raise BadPayload("Telegram payload must be an Update object with an integer update_id")
     field = next((f for f in _MESSAGE_FIELDS if f in update), None)
     if field is None:
         kinds = [k for k in update if k != "update_id"]
@@ -63,3 +63,7 @@ def _message(message: dict[str, Any], field: str, ctx: Context) -> Event:
         created_at=from_epoch(message.get("edit_date") if edited else message["date"]),
         received_at=ctx.received_at,
     )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -18,8 +18,8 @@ def parse(headers: dict[str, str], body: bytes, ctx: Context) -> Parsed:
     # message_token exceeds 2**53; json.loads keeps integers exact and as_id makes
     # them strings, so the id is never rounded through a float.
     payload = load_json(body)
-    if not isinstance(payload, dict) or "event" not in payload:
-        raise BadPayload("Viber payload must be an object with an event field")
+    if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
+        raise BadPayload("Viber payload must be an object with an event field (a string)")
     event = payload["event"]
     if event != "message":
         # delivered, seen, failed, subscribed, unsubscribed, conversation_started, webhook
