@@ -134,17 +134,33 @@ def test_a_redelivered_event_is_routed_the_same_and_counted_once(worker, setting
         process.start()
         publish(settings, c)
         routed = queued(tail, conversation, 7)
+        for _ in range(10):  # more repeats may come first: read on until c is there
+            if any(c.event_id.encode() in v for v in routed):
+                break
+            routed = queued(tail, conversation, len(routed) + 1)
     finally:
         tail.close()
     events = [RoutedEvent.model_validate_json(v) for v in routed]
-    assert [e.event_id for e in events] == [a.event_id, a.event_id, b.event_id] * 2 + [c.event_id]
+    ids = [e.event_id for e in events]
+    # Published twice, delivered again after the restart (and faust may deliver what
+    # it fetched before its first commit once more: any number of copies is a repeat).
+    assert ids[:3] == [a.event_id, a.event_id, b.event_id]
+    assert ids.count(a.event_id) >= 4 and ids.count(b.event_id) >= 2
+    assert set(ids) == {a.event_id, b.event_id, c.event_id}
     # The same event gets the very same routed record, routed_at included, every time.
-    assert routed[0] == first[0] == routed[1] == routed[3] == routed[4]
-    assert routed[2] == routed[5]
-    rules = [e.routing.rule for e in events]
-    assert rules[:3] == ["skill-map/default", "skill-map/default", "sticky/default"]
+    copies = {e.event_id: set() for e in events}
+    for value, event in zip(routed, events, strict=True):
+        copies[event.event_id].add(value)
+    assert copies[a.event_id] == {first[0]}
+    assert all(len(values) == 1 for values in copies.values()), copies
+    rules = {e.event_id: e.routing for e in events}
+    assert rules[a.event_id].rule == "skill-map/default"
+    assert rules[b.event_id].rule == "sticky/default"
     # a and b count once each, however often they came: c is the third contact.
-    assert (rules[6], events[6].routing.priority) == ("sticky/repeated-contact", "P2")
+    assert (rules[c.event_id].rule, rules[c.event_id].priority) == (
+        "sticky/repeated-contact",
+        "P2",
+    )
 
 
 def test_a_record_the_rules_fail_on_is_a_dead_letter_and_the_offset_moves_on(worker, settings):
