@@ -41,7 +41,7 @@ CONFIG = f"""
 seed = {SEED}
 
 [generation]
-max-examples = 25
+max-examples = 60
 database = "none"
 
 [phases.examples]

@@ -57,6 +57,9 @@ def parse(headers: dict[str, str], body: bytes, ctx: Context) -> Parsed:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "event"
             raise BadPayload(f"event {index}: {where}: {first['msg']}", status=422) from exc
+        except ArithmeticError as exc:
+            # Normalizing to UTC overflows for 0001-01-01T00:00+23:59 and the like.
+            raise BadPayload(f"event {index}: a date-time out of range: {exc}", status=422) from exc
         _check_claims(index, events[-1], ctx)
     return Parsed(events=events)
 
