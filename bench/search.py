@@ -31,6 +31,7 @@ from socialcare import elastic
 from socialcare.schema import RoutedEvent
 
 ALIAS = "bench-events"
+BENCH_KEY = "bench-reader-key-0123"
 SKILLS = {
     "defect": "tech_support",
     "order_issue": "orders",
@@ -127,7 +128,7 @@ async def time_queries(base: str, rounds: int) -> dict[str, list[float]]:
         "sla breached": {"sla_breached": "true", "size": 50},
     }
     timings: dict[str, list[float]] = {name: [] for name in queries}
-    headers = {"X-API-Key": "bench"}
+    headers = {"X-API-Key": BENCH_KEY}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         for _ in range(rounds):
             for name, params in queries.items():
@@ -148,7 +149,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--reuse", action="store_true", help="keep an already indexed alias")
     args = parser.parse_args()
-    settings = SearchSettings(index_alias=ALIAS, search_api_keys="bench:read")
+    settings = SearchSettings(index_alias=ALIAS, search_api_keys=f"{BENCH_KEY}:read")
     es = elastic.client(settings)
     count = es.count(index=ALIAS)["count"] if es.indices.exists_alias(name=ALIAS) else 0
     if not (args.reuse and count >= args.events):
@@ -167,7 +168,7 @@ def main() -> None:
         ["search", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env={
             "SOCIALCARE_INDEX_ALIAS": ALIAS,
-            "SOCIALCARE_SEARCH_API_KEYS": "bench:read",
+            "SOCIALCARE_SEARCH_API_KEYS": f"{BENCH_KEY}:read",
             "SOCIALCARE_LOG_LEVEL": "WARNING",
         },
         ready_url=f"http://127.0.0.1:{port}/readyz",

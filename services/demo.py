@@ -39,7 +39,7 @@ PORTS = {
     "route": 6067,
     "index": 6068,
 }
-AGENT_KEY = "demo-agent-key"
+AGENT_KEY = "demo-agent-key-local"
 # "not charging" in the words of samples/spike.jsonl
 NATIVE_QUERIES = [
     ("es", "cargar"),

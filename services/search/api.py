@@ -1,19 +1,25 @@
 """The agents' search API over the events index."""
 
+import base64
 import hashlib
 import hmac
 import pathlib
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from elasticsearch import AsyncElasticsearch, helpers
 from elasticsearch.exceptions import ApiError, NotFoundError, TransportError
-from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import APIKeyHeader
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, make_asgi_app
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.search import queries
 from services.search.models import (
@@ -21,6 +27,7 @@ from services.search.models import (
     Conversation,
     ConversationSummary,
     ErasureReport,
+    FieldError,
     Problem,
     SearchHit,
     SearchResult,
@@ -42,9 +49,41 @@ REQUESTS = Counter(
     ["endpoint", "status"],
 )
 NO_EMBEDDING = {"excludes": ["classification.embedding"]}
-ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": Problem} for s in (401, 403, 404, 409, 422, 503)
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses an endpoint answers: all are a Problem."""
+    return {status: {"model": Problem} for status in statuses}
+
+
+# Every endpoint behind a key: no key (401), key without the scope (403), invalid input
+# (422), Elasticsearch down (503).
+KEYED = (401, 403, 422, 503)
+ERRORS = errors(*KEYED, 404, 409)
+API_KEY = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="apiKey",
+    description="An agent's key from SOCIALCARE_SEARCH_API_KEYS; its scopes decide what it may "
+    "call (read: everything but erasure; erase: erasure).",
+    auto_error=False,  # a missing key is our 401 Problem, not FastAPI's default answer
+)
+# The console and the API load nothing from elsewhere, run no inline code and may not be
+# framed (clickjacking): a strict policy. The docs page needs Swagger UI from its CDN.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers without CSP level 2
 }
+
+
+def problem(status: int, detail: str, errors: list[FieldError] | None = None) -> JSONResponse:
+    body = Problem(status=status, detail=detail, errors=errors or [])
+    return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
 
 def create_app(settings: SearchSettings | None = None) -> FastAPI:
@@ -64,6 +103,8 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         version="1",
         summary="Search conversation history: full text, threads, customers, similar messages.",
         lifespan=lifespan,
+        docs_url=None,  # served below, with a policy that lets exactly Swagger UI run
+        redoc_url=None,
     )
     app.mount("/metrics", make_asgi_app())
     # The agent console: static files calling this API with the agent's key.
@@ -76,16 +117,60 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         REQUESTS.labels(getattr(route, "path", "other"), str(response.status_code)).inc()
         return response
 
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable) -> Any:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        return response
+
     @app.exception_handler(TransportError)
     async def es_unavailable(_: Request, exc: TransportError) -> Any:
         log.error("search.elasticsearch_unavailable", error=repr(exc))
-        return JSONResponse({"detail": "Elasticsearch is unavailable"}, status_code=503)
+        return problem(503, "Elasticsearch is unavailable")
+
+    # One error shape for every status (the OpenAPI document promises it).
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Any:
+        response = problem(exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> Any:
+        found = [FieldError(loc=list(e["loc"]), msg=e["msg"], type=e["type"]) for e in exc.errors()]
+        detail = "; ".join(
+            f"{'.'.join(str(part) for part in e.loc[1:]) or e.loc[0]}: {e.msg}" for e in found
+        )
+        return problem(422, f"invalid request: {detail}", found)
+
+    @app.exception_handler(Exception)
+    async def internal_error(_: Request, exc: Exception) -> Any:
+        log.exception("search.internal_error", error=type(exc).__name__)
+        return problem(500, "internal error")
+
+    swagger = get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - docs")
+    # Hashes of Swagger UI's inline scripts: they may run, nothing else inline may.
+    inline = [
+        base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        for script in re.findall(r"<script>(.*?)</script>", swagger.body.decode(), re.S)
+    ]
+    docs_csp = (
+        f"default-src 'none'; script-src {SWAGGER_CDN} "
+        + " ".join(f"'sha256-{h}'" for h in inline)
+        + f"; style-src {SWAGGER_CDN}; img-src 'self' data: https://fastapi.tiangolo.com; "
+        "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(swagger.body, headers={"Content-Security-Policy": docs_csp})
 
     def es() -> AsyncElasticsearch:
         return es_holder["es"]
 
     def require(scope: str) -> Callable[..., str]:
-        def check(x_api_key: Annotated[str | None, Header()] = None) -> str:
+        def check(x_api_key: Annotated[str | None, Security(API_KEY)]) -> str:
             if not x_api_key:
                 raise HTTPException(401, "missing X-API-Key header")
             for key, scopes in settings.search_api_keys.items():
@@ -101,7 +186,9 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
 
     # --- search --------------------------------------------------------------------
 
-    @app.get("/v1/search", response_model=SearchResult, responses=ERRORS, dependencies=[read])
+    @app.get(
+        "/v1/search", response_model=SearchResult, responses=errors(*KEYED), dependencies=[read]
+    )
     async def search(
         params: Annotated[queries.SearchParams, Query()],
         client: Annotated[AsyncElasticsearch, Depends(es)],
@@ -121,7 +208,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
                 name: {b["key"]: b["doc_count"] for b in agg["buckets"]}
                 for name, agg in result["aggregations"].items()
             },
-            next_cursor=queries.encode_cursor(hits[-1]["sort"])
+            next_cursor=queries.encode_cursor(queries.page_sort(params), hits[-1]["sort"])
             if len(hits) == params.size
             else None,
         )
@@ -129,7 +216,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     @app.get(
         "/v1/conversations/{conversation_id}",
         response_model=Conversation,
-        responses=ERRORS,
+        responses=errors(*KEYED, 404),
         dependencies=[read],
     )
     async def conversation(
@@ -152,7 +239,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     @app.get(
         "/v1/authors/{platform}/{author_id}/history",
         response_model=AuthorHistory,
-        responses=ERRORS,
+        responses=errors(*KEYED),
         dependencies=[read],
     )
     async def author_history(
@@ -192,7 +279,10 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         )
 
     @app.get(
-        "/v1/similar/{event_id}", response_model=Similar, responses=ERRORS, dependencies=[read]
+        "/v1/similar/{event_id}",
+        response_model=Similar,
+        responses=errors(*KEYED, 404, 409),
+        dependencies=[read],
     )
     async def similar(
         event_id: str,
@@ -222,17 +312,16 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         hits = [h for h in result["hits"]["hits"] if h["_id"] != event_id][:size]
         return Similar(event_id=event_id, similar=[_hit(h) for h in hits])
 
-    @app.get("/v1/stats", response_model=Stats, responses=ERRORS, dependencies=[read])
+    @app.get("/v1/stats", response_model=Stats, responses=errors(*KEYED), dependencies=[read])
     async def stats(
+        window: Annotated[queries.StatsParams, Query()],
         client: Annotated[AsyncElasticsearch, Depends(es)],
-        since: datetime | None = None,
-        until: datetime | None = None,
-        interval: Literal["hour", "day", "week"] = "hour",
     ) -> Stats:
         """Volumes over time by intent and sentiment, totals by language, platform and
         queue, and first-response SLA breaches, for dashboards."""
         now = datetime.now(UTC)
-        params = queries.SearchParams(since=since, until=until)
+        interval = window.interval
+        params = queries.SearchParams(since=window.since, until=window.until)
         scope = {"bool": {"filter": queries.filters(params, now)}}
 
         def terms(field: str) -> dict[str, Any]:
@@ -348,7 +437,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", responses={503: {"model": Problem}})
+    @app.get("/readyz", responses=errors(503))
     async def readyz(client: Annotated[AsyncElasticsearch, Depends(es)]) -> dict[str, str]:
         """Elasticsearch answers and the events alias exists."""
         try:

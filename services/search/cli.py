@@ -16,10 +16,17 @@ def serve(
     """Serve the search API (full text, threads, author history, similar messages,
     stats, erasure). Keys and scopes: SOCIALCARE_SEARCH_API_KEYS. OpenAPI docs at /docs."""
     import uvicorn
+    from pydantic import ValidationError
 
     from services.search.api import create_app
+    from services.search.settings import SearchSettings
 
-    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
+    try:
+        settings = SearchSettings()
+    except ValidationError as exc:  # refuse to start, and say why (never the keys)
+        typer.echo(f"socialcare search serve: invalid configuration: {exc}", err=True)
+        raise typer.Exit(2) from None
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command("index-worker")

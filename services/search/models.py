@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from socialcare.schema import RoutedEvent
 
@@ -87,5 +87,20 @@ class ErasureReport(BaseModel):
     audit_id: str
 
 
+class FieldError(BaseModel):
+    """One invalid input. The offending value is not echoed: it may be a key or
+    personal data, and the caller has it anyway."""
+
+    loc: list[str | int] = Field(description='Where: e.g. `["query", "size"]`.')
+    msg: str = Field(description="What is wrong with it.")
+    type: str = Field(description="Machine-readable kind of error, e.g. `less_than_equal`.")
+
+
 class Problem(BaseModel):
-    detail: str
+    """The body of every error answer (4xx and 5xx), whatever the endpoint."""
+
+    status: int = Field(description="The HTTP status code, repeated for logs and clients.")
+    detail: str = Field(description="What went wrong, for a person.")
+    errors: list[FieldError] = Field(
+        default_factory=list, description="Each invalid input, for 422 answers."
+    )

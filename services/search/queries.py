@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
-import json
-from datetime import datetime
+import binascii
+import math
+import re
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, field_validator
 
 FACETS = ("platform", "language", "intent", "sentiment", "queue", "skill", "priority", "kind")
 FIELD = {
@@ -29,25 +33,75 @@ class Sort(StrEnum):
     oldest = "oldest"
 
 
-class SearchParams(BaseModel):
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LETTER = {Sort.relevance: "r", Sort.newest: "n", Sort.oldest: "o"}
+_SORT = {letter: sort for sort, letter in _LETTER.items()}
+_B64URL = r"(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?"
+# float.hex() of a finite score (subnormal ones have 4 exponent digits).
+_SCORE = r"-?0x[01]\.[0-9a-f]{0,13}p[+-][0-9]{1,4}"
+CURSOR_PATTERN = rf"(?:r~{_SCORE}|[no])~-?[0-9]{{1,19}}~{_B64URL}"
+
+
+# Bounds on what reaches Elasticsearch: a terms query takes at most 65,536 values, and
+# nothing an agent types needs more than these.
+Term = Annotated[str, Field(min_length=1, max_length=256)]
+Terms = Annotated[list[Term], Field(max_length=50, description="Any of these values.")]
+# RFC 3339 date-time, what the OpenAPI `date-time` format promises: pydantic alone
+# would also take `0.5` (a Unix time) or a date without a time.
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, str) and not RFC3339.fullmatch(value):
+        raise ValueError("expected an RFC 3339 date-time, e.g. 2026-11-20T09:00:00Z")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+
+
+class TimeWindow(BaseModel):
+    # since after until is a valid, empty window (Elasticsearch finds nothing).
+    since: Moment | None = Field(None, description="Written at or after (RFC 3339).")
+    until: Moment | None = Field(None, description="Written before (RFC 3339).")
+
+
+class StatsParams(TimeWindow):
+    interval: Literal["hour", "day", "week"] = Field(
+        "hour", description="Width of the `over_time` buckets."
+    )
+
+
+class SearchParams(TimeWindow):
     q: str | None = Field(None, max_length=1000, description="Full-text query on the message.")
-    platform: list[str] = []
-    language: list[str] = []
-    intent: list[str] = []
-    sentiment: list[str] = []
-    queue: list[str] = []
-    skill: list[str] = []
-    priority: list[str] = []
-    kind: list[str] = []
-    author: str | None = Field(None, description="Author id or handle.")
-    since: datetime | None = Field(None, description="Written at or after (ISO 8601).")
-    until: datetime | None = Field(None, description="Written before (ISO 8601).")
+    platform: Terms = []
+    language: Terms = []
+    intent: Terms = []
+    sentiment: Terms = []
+    queue: Terms = []
+    skill: Terms = []
+    priority: Terms = []
+    kind: Terms = []
+    author: Term | None = Field(None, description="Author id or handle.")
     sla_breached: bool | None = Field(
         None, description="true: first answer late or overdue; false: not breached."
     )
     sort: Sort = Sort.relevance
     size: int = Field(20, ge=1, le=500)
-    cursor: str | None = Field(None, description="`next_cursor` of the previous page.")
+    cursor: str | None = Field(
+        None,
+        max_length=2048,
+        pattern=f"^{CURSOR_PATTERN}$",
+        description="`next_cursor` of the previous page. It carries the sort of the "
+        "first page, which goes on: `sort` is ignored with a cursor.",
+    )
+
+    @field_validator("cursor")
+    @classmethod
+    def _cursor_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            Cursor.parse(value)
+        return value
 
 
 def breached_query(now: datetime) -> dict[str, Any]:
@@ -89,11 +143,11 @@ def filters(params: SearchParams, now: datetime) -> list[dict[str, Any]]:
             }
         )
     if params.since or params.until:
-        window: dict[str, str] = {}
+        window: dict[str, int] = {}
         if params.since:
-            window["gte"] = params.since.isoformat()
+            window["gte"] = epoch_millis(params.since)
         if params.until:
-            window["lt"] = params.until.isoformat()
+            window["lt"] = epoch_millis(params.until)
         clauses.append({"range": {"created_at": window}})
     if params.sla_breached is True:
         clauses.append(breached_query(now))
@@ -110,11 +164,13 @@ def search_body(params: SearchParams, now: datetime) -> dict[str, Any]:
     )
     # event_id is unique, so every sort ends in a total order: search_after pages
     # are stable however deep they go (no 10,000-hit window).
+    cursor = Cursor.parse(params.cursor) if params.cursor else None
+    order = page_sort(params)
     sort: list[Any] = {
         Sort.relevance: [{"_score": "desc"}, {"created_at": "desc"}, {"event_id": "asc"}],
         Sort.newest: [{"created_at": "desc"}, {"event_id": "asc"}],
         Sort.oldest: [{"created_at": "asc"}, {"event_id": "asc"}],
-    }[params.sort]
+    }[order]
     body: dict[str, Any] = {
         "query": {"bool": {"must": [text], "filter": filters(params, now)}},
         "sort": sort,
@@ -131,20 +187,70 @@ def search_body(params: SearchParams, now: datetime) -> dict[str, Any]:
         "aggs": {name: {"terms": {"field": FIELD[name], "size": 50}} for name in FACETS},
         "_source": {"excludes": ["classification.embedding"]},
     }
-    if params.cursor:
-        body["search_after"] = decode_cursor(params.cursor)
+    if cursor:
+        body["search_after"] = cursor.search_after
     return body
 
 
-def encode_cursor(sort_values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(sort_values).encode()).decode()
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: the sort and the search_after values of the last hit.
+
+    Written as `<sort letter>~[<score as float.hex>~]<created_at millis>~<base64url
+    event_id>` so that a regular expression (CURSOR_PATTERN, in the OpenAPI document)
+    says exactly which strings are cursors: every string it matches parses, and
+    every value reaches Elasticsearch with the type its sort needs. A cursor is not a
+    secret: a made-up one only starts a page somewhere else.
+    """
+
+    sort: Sort
+    search_after: list[Any]
+
+    def encode(self) -> str:
+        *head, event_id = self.search_after
+        parts = [_LETTER[self.sort]]
+        if self.sort == Sort.relevance:
+            parts.append(float(head.pop(0)).hex())
+        parts.append(str(int(head[0])))
+        parts.append(base64.urlsafe_b64encode(event_id.encode()).decode().rstrip("="))
+        return "~".join(parts)
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor:
+        if not re.fullmatch(CURSOR_PATTERN, text):
+            raise ValueError("cursor is not one this API handed out")
+        letter, *values, event_id = text.split("~")
+        sort = _SORT[letter]
+        after: list[Any] = [_score(values.pop(0))] if sort == Sort.relevance else []
+        # Elasticsearch's longs; only a made-up cursor gets here with more.
+        after.append(max(-(2**63), min(2**63 - 1, int(values[0]))))
+        try:
+            raw = base64.urlsafe_b64decode(event_id + "=" * (-len(event_id) % 4))
+        except (binascii.Error, ValueError) as exc:  # the pattern rules this out
+            raise ValueError("cursor is not one this API handed out") from exc
+        after.append(raw.decode(errors="replace"))
+        return cls(sort, after)
 
 
-def decode_cursor(cursor: str) -> list[Any]:
+def epoch_millis(moment: datetime) -> int:
+    """``moment`` as Elasticsearch's epoch millis (the index keeps milliseconds), rounded
+    up. Not an ISO string: Java rejects offsets beyond ±18:00 that RFC 3339 allows, and
+    converting 0001-01-01T00:00+01:00 to UTC would overflow Python's datetime."""
+    micros = (moment - EPOCH) // timedelta(microseconds=1)
+    return -(-micros // 1000)
+
+
+def _score(text: str) -> float:
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("cursor is not one this API handed out") from exc
-    if not isinstance(values, list):
-        raise ValueError("cursor is not one this API handed out")
-    return values
+        return float.fromhex(text)
+    except OverflowError:  # only a made-up cursor: the largest finite score instead
+        return math.copysign(sys.float_info.max, -1.0 if text.startswith("-") else 1.0)
+
+
+def page_sort(params: SearchParams) -> Sort:
+    """The sort of this page: a cursor's goes on, whatever `sort` says."""
+    return Cursor.parse(params.cursor).sort if params.cursor else params.sort
+
+
+def encode_cursor(sort: Sort, sort_values: list[Any]) -> str:
+    return Cursor(sort, sort_values).encode()

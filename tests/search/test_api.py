@@ -1,5 +1,7 @@
 """Every endpoint and filter of the search API, on the real Elasticsearch."""
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -138,6 +140,165 @@ def test_invalid_parameters_get_a_422_with_the_reason(api):
     assert "cursor" in bad_cursor.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "WzFd",  # base64 of [1]: the cursor of the review, a 500 before
+        base64.urlsafe_b64encode(json.dumps([1.0, 1763629200000]).encode()).decode(),
+        "r~1~x",  # relevance needs a score
+        "r~1.5~1763629200000~dHdpdHRlcjptMQ",  # a score not as float.hex
+        "n~x~dHdpdHRlcjptMQ",
+        "n~1763629200000",
+        "n~99999999999999999999~YQ",  # beyond a long
+        "n~1~Y",  # no base64 string has one character left over
+        "x~1~YQ",
+        "r~0x1.0p+99999~1~YQ",
+        "ü",
+        "n~1~" + "YQ" * 2048,  # too long
+    ],
+)
+def test_tampered_cursors_get_a_422_that_names_the_cursor(api, cursor):
+    response = api.get("/v1/search", params={"q": "x", "cursor": cursor}, headers=AGENT)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert "cursor" in body["detail"]
+    assert body["errors"][0]["loc"] == ["query", "cursor"]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "n~9223372036854775807~YQ",
+        "o~-9999999999999999999~",  # clamped to a long
+        "r~-0x1.fp+1023~-5~__8",  # and an event id that is not UTF-8
+        "r~0x1.0p+9999~0~YWJj",  # a score beyond a double: the largest instead
+        "r~0x0.0000000000001p-1022~0~YWJj",
+    ],
+)
+def test_any_string_the_cursor_pattern_allows_is_answered(api, cursor):
+    response = api.get("/v1/search", params={"cursor": cursor}, headers=AGENT)
+    assert response.status_code == 200, response.text
+
+
+def test_a_cursor_goes_on_in_the_sort_of_its_first_page(api):
+    oldest = ids(api.get("/v1/search", params={"sort": "oldest"}, headers=AGENT).json())
+    first = api.get("/v1/search", params={"size": 2, "sort": "oldest"}, headers=AGENT).json()
+    cursor = first["next_cursor"]
+    second = api.get(
+        "/v1/search", params={"size": 2, "sort": "relevance", "cursor": cursor}, headers=AGENT
+    ).json()
+    assert ids(first) + ids(second) == oldest[:4]
+
+
+@pytest.mark.parametrize(
+    "path,params,field",
+    [
+        ("/v1/search", {"platform": [f"p{n}" for n in range(51)]}, "platform"),
+        ("/v1/search", {"intent": "x" * 257}, "intent"),
+        ("/v1/search", {"author": "a" * 257}, "author"),
+        ("/v1/search", {"q": "x" * 1001}, "q"),
+        ("/v1/search", {"since": "tomorrow"}, "since"),
+        ("/v1/search", {"since": "2026-11-20"}, "since"),  # not a date-time
+        ("/v1/stats", {"until": "0.5"}, "until"),  # a Unix time to pydantic, not RFC 3339
+        ("/v1/stats", {"until": "2026-11-20T09:00:00"}, "until"),  # no offset
+        ("/v1/stats", {"interval": "minute"}, "interval"),
+        ("/v1/similar/twitter:m1", {"size": 0}, "size"),
+        ("/v1/authors/twitter/u-anna/history", {"size": 201}, "size"),
+    ],
+)
+def test_every_parameter_that_reaches_elasticsearch_is_bounded(api, path, params, field):
+    response = api.get(path, params=params, headers=AGENT)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        # The edges of the calendar, with offsets that would overflow a UTC conversion.
+        {"since": "0001-01-01T00:00:00+01:00", "until": "9999-12-31T23:59:59-01:00"},
+        {"since": "2026-11-20T00:00:00+14:00", "until": "2026-11-21T00:00:00.123456789Z"},
+        {"since": "2026-11-21T00:00:00Z", "until": "2026-11-20T00:00:00Z"},  # empty window
+        {"until": "1923-09-18T00:26:08.549+22:28"},  # an offset Java refuses: a 500 before
+        {"q": '\\"(*[{ AND OR NOT ~ ^ / \u0000'},
+        {"q": "ü" * 1000},
+        {"author": "@" * 256, "platform": ["x" * 256] * 50},
+    ],
+)
+def test_odd_but_valid_input_is_answered_not_crashed(api, params):
+    for path in ("/v1/search", "/v1/stats"):
+        kept = {k: v for k, v in params.items() if path == "/v1/search" or k in ("since", "until")}
+        response = api.get(path, params=kept, headers=AGENT)
+        assert response.status_code == 200, response.text
+
+
+def test_every_error_has_one_documented_shape(api):
+    answers = {
+        401: api.get("/v1/search"),
+        403: api.get("/v1/search", headers={"X-API-Key": "guess"}),
+        404: api.get("/v1/conversations/nope", headers=AGENT),
+        422: api.get("/v1/stats", params={"interval": "minute"}, headers=AGENT),
+        405: api.post("/v1/search", headers=AGENT),
+    }
+    answers[404.1] = api.get("/v1/nothing-here", headers=AGENT)
+    for status, response in answers.items():
+        assert response.status_code == int(status)
+        body = response.json()
+        assert set(body) == {"status", "detail", "errors"}, body
+        assert body["status"] == int(status) and isinstance(body["detail"], str)
+    error = answers[422].json()["errors"][0]
+    assert error == {
+        "loc": ["query", "interval"],
+        "msg": error["msg"],
+        "type": "literal_error",
+    }  # and not the input: it may be a key or personal data
+
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+    assert set(schemas["Problem"]["properties"]) == {"status", "detail", "errors"}
+    paths = api.get("/openapi.json").json()["paths"]
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            for status, answer in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    ref = answer["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.endswith("/Problem"), (method, path, status)
+
+
+def test_openapi_declares_the_api_key_scheme_on_every_keyed_operation(api):
+    spec = api.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["apiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": spec["components"]["securitySchemes"]["apiKey"]["description"],
+    }
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            keyed = path.startswith("/v1/")
+            assert (operation.get("security") == [{"apiKey": []}]) == keyed, (method, path)
+            if keyed:
+                assert {"401", "403", "422", "503"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize("path", ["/v1/search", "/console/", "/console/console.js", "/docs"])
+def test_strict_security_headers_on_api_console_and_docs(api, path):
+    response = api.get(path, headers=AGENT)
+    assert response.status_code == 200
+    csp = {
+        d.split()[0]: d.split()[1:]
+        for d in response.headers["Content-Security-Policy"].split(";")
+        if d.strip()
+    }
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["default-src"] == ["'none'"]
+    assert "'unsafe-inline'" not in csp.get("script-src", [])
+    assert "'unsafe-eval'" not in csp.get("script-src", [])
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    if path != "/docs":
+        assert csp["script-src"] == ["'self'"] and csp["style-src"] == ["'self'"]
+
+
 def test_health_readiness_and_docs(api):
     assert api.get("/healthz").json() == {"status": "ok"}
     assert api.get("/readyz").json() == {"status": "ready"}
@@ -178,4 +339,4 @@ def test_erasure_removes_the_author_and_nothing_else_and_is_audited(api, indexed
     finally:
         es.close()
     assert (audit["action"], audit["author_id"], audit["deleted"]) == ("erase_author", "u-sara", 2)
-    assert audit["key_id"] and audit["key_id"] != "admin-key"
+    assert audit["key_id"] and audit["key_id"] != ADMIN["X-API-Key"]

@@ -13,10 +13,11 @@ import pytest
 from services.pipeline import ServiceProcess, free_port
 from socialcare import elastic
 from tests.conftest import REPO
-from tests.search.conftest import ROWS, drop_index, index_events, routed
+from tests.search.conftest import AGENT, ROWS, drop_index, index_events, routed
 
 pytestmark = pytest.mark.integration
 
+AGENT_KEY = AGENT["X-API-Key"]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Where screenshots go; scripts/screenshots.sh points this at docs/screenshots.
 SHOTS = Path(os.environ.get("SOCIALCARE_SCREENSHOTS_DIR", "/tmp/socialcare-screenshots"))
@@ -82,7 +83,7 @@ def console(search_settings, tmp_path_factory):
         ["search", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env={
             "SOCIALCARE_INDEX_ALIAS": settings.index_alias,
-            "SOCIALCARE_SEARCH_API_KEYS": "agent-key:read",
+            "SOCIALCARE_SEARCH_API_KEYS": f"{AGENT_KEY}:read",
         },
         ready_url=f"http://127.0.0.1:{port}/readyz",
         log=tmp_path_factory.mktemp("console") / "search.log",
@@ -125,7 +126,9 @@ def page(console, browser):  # console first: it indexes with asyncio.run
     page.close()
 
 
-def sign_in(page, key="agent-key"):
+# The pages run under the console's Content-Security-Policy, which allows no eval: the
+# conditions waited for are functions (Playwright compiles those outside the page).
+def sign_in(page, key=AGENT_KEY):
     page.fill("#api-key", key)
     page.click("#key-form button")
 
@@ -138,7 +141,7 @@ def shot(page, name):
 def test_search_with_highlights_badges_and_dashboard(page):
     sign_in(page)
     page.wait_for_selector("#results .card")
-    page.wait_for_function("/\\d/.test(document.querySelector('#dash-total').textContent)")
+    page.wait_for_function("() => /\\d/.test(document.querySelector('#dash-total').textContent)")
     assert int(page.inner_text("#dash-total").replace(",", "")) >= 40
     assert page.locator("#dash-chart rect").count() > 0
     assert page.locator("#dash-sentiment-chart rect").count() > 0
@@ -152,7 +155,7 @@ def test_search_with_highlights_badges_and_dashboard(page):
     assert "overdue" in first.inner_text() or "due in" in first.inner_text()
     page.fill("#q", "")
     page.click("#search-form button")
-    page.wait_for_function("document.querySelectorAll('#results .card').length >= 20")
+    page.wait_for_function("() => document.querySelectorAll('#results .card').length >= 20")
     shot(page, "search")
 
 
@@ -163,7 +166,7 @@ def test_filters_narrow_the_results(page):
     page.select_option("#platform", "twitter")
     page.click("#search-form button")
     page.wait_for_function(
-        "[...document.querySelectorAll('#results .card .badge.intent')]"
+        "() => [...document.querySelectorAll('#results .card .badge.intent')]"
         ".every(b => b.textContent === 'defect')"
     )
     cards = page.locator("#results .card")
@@ -186,7 +189,7 @@ def test_opening_a_result_shows_the_thread_with_classification_and_routing(page)
     shot(page, "thread")
     page.click("#history-link")
     page.wait_for_function(
-        "document.querySelector('#detail-title').textContent.startsWith('History')"
+        "() => document.querySelector('#detail-title').textContent.startsWith('History')"
     )
     page.click("#back")
     assert page.is_visible("#results-view")
@@ -198,7 +201,7 @@ def test_persian_and_arabic_render_right_to_left(page):
     page.select_option("#language", "fa")
     page.click("#search-form button")
     page.wait_for_function(
-        "[...document.querySelectorAll('#results .card .badge.lang')]"
+        "() => [...document.querySelectorAll('#results .card .badge.lang')]"
         ".every(b => b.textContent === 'fa')"
     )
     texts = page.locator("#results .card .text")
@@ -225,3 +228,41 @@ def test_a_refused_key_shows_a_clear_error(page):
     page.wait_for_selector("#error:not([hidden])")
     assert "The API refused the key: unknown API key" in page.inner_text("#error")
     shot(page, "error")
+
+
+def test_the_console_works_under_its_content_security_policy(console, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    # Init scripts come from the browser, not the page: the policy does not block this.
+    page.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation', (e) =>"
+        " window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));"
+    )
+    try:
+        response = page.goto(console)
+        policy = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+        sign_in(page)
+        page.wait_for_selector("#results .card")
+        page.wait_for_selector("#dash-legend i")
+        colour = page.eval_on_selector(
+            "#dash-legend .swatch-defect", "el => getComputedStyle(el).backgroundColor"
+        )
+        assert colour == "rgb(201, 60, 60)"
+        page.locator("#results .card").first.click()
+        page.wait_for_selector("#detail-view:not([hidden]) #detail .card")
+        assert page.evaluate("window.cspViolations") == []
+    finally:
+        page.close()
+
+
+def test_no_other_site_can_frame_the_console(console, browser):
+    page = browser.new_page()
+    try:
+        page.set_content(f'<iframe id="framed" src="{console}"></iframe>')
+        page.wait_for_load_state("load")
+        framed = page.frame_locator("#framed")
+        assert framed.locator("#api-key").count() == 0
+        assert page.frames[-1].url != console  # the browser put an error page there
+    finally:
+        page.close()

@@ -40,7 +40,7 @@ def test_a_document_elasticsearch_refuses_is_reported_with_the_reason(indexed):
 
 
 def test_the_brands_reply_marks_the_customer_message_answered_and_late(api):
-    thread = api.get("/v1/conversations/c-1", headers={"X-API-Key": "agent-key"}).json()
+    thread = api.get("/v1/conversations/c-1", headers={"X-API-Key": "agent-key-0123456789"}).json()
     first, reply = thread["events"]
     assert first["response"]["answered_at"] == reply["created_at"]
     assert first["response"]["answered_late"] is True

@@ -15,7 +15,7 @@ from socialcare import elastic
 from socialcare.settings import Settings
 from socialcare.topics import CLASSIFIED, RAW, ROUTED
 
-API_KEY = "e2e-agent-key"
+API_KEY = "e2e-agent-key-0123456789"
 
 
 def fresh_group(settings: Settings, prefix: str, topic: str) -> str:

@@ -1,4 +1,6 @@
 // socialcare agent console: a thin client of the search API (same origin).
+// The page runs under a strict Content-Security-Policy: no inline script, no style
+// attributes (colours come from classes in console.css), nothing from other origins.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -34,9 +36,8 @@ async function api(path, params = {}) {
   let body = null;
   try { body = await response.json(); } catch { body = null; }
   if (!response.ok) {
-    const detail = typeof body?.detail === "string" ? body.detail
-      : Array.isArray(body?.detail) ? body.detail.map((d) => `${d.loc.at(-1)}: ${d.msg}`).join("; ")
-      : response.statusText;
+    // Every error of the API is a Problem: {status, detail, errors}.
+    const detail = typeof body?.detail === "string" ? body.detail : response.statusText;
     const what = response.status === 401 || response.status === 403
       ? "The API refused the key" : `The API answered ${response.status}`;
     showError(`${what}: ${detail}`);
@@ -171,7 +172,7 @@ async function dashboard() {
   drawChart($("dash-chart"), body.over_time, "intent", INTENT_COLORS);
   drawChart($("dash-sentiment-chart"), body.over_time, "sentiment", SENTIMENT_COLORS);
   $("dash-legend").innerHTML = Object.entries(INTENT_COLORS)
-    .map(([intent, color]) => `<span><i style="background:${color}"></i>${intent}</span>`).join("");
+    .map(([intent]) => `<span><i class="swatch-${intent}"></i>${intent}</span>`).join("");
 }
 
 // Stacked bars per time bucket: one colour per label of `field` (intent or sentiment).
