@@ -94,3 +94,70 @@ def test_index_worker_stores_each_event_once_and_dead_letters_the_rest(search_se
     assert reasons["ValidationError"].original_value() == poison
     assert "dims" in reasons["IndexRejected"].error
     assert all(letter.service == "index" for letter in letters)
+
+
+def test_a_write_blocked_index_holds_the_events_back_instead_of_dead_lettering_them(
+    search_settings, tmp_path
+):
+    """403 from Elasticsearch (a write block here; a key without a privilege in a
+    deployment) is a state to wait out: the events are indexed once it is lifted."""
+    settings = search_settings.model_copy(
+        update={"index_alias": f"test-worker-{uuid.uuid4().hex[:8]}"}
+    )
+    run = uuid.uuid4().hex[:8]
+    events = [
+        routed(row).model_copy(
+            update={
+                "platform_message_id": f"{run}-{row[0]}",
+                "event_id": f"{row[1]}:{run}-{row[0]}",
+            }
+        )
+        for row in ROWS[2:5]
+    ]
+    es = elastic.client(settings)
+    elastic.ensure_index(es, settings)
+    es.indices.put_settings(index=settings.index_alias, settings={"index.blocks.write": True})
+    port = free_port()
+    worker = ServiceProcess(
+        ["search", "index-worker"],
+        env={
+            "SOCIALCARE_INDEX_APP_ID": fresh_group(settings, "socialcare-index-it", ROUTED.name),
+            "SOCIALCARE_INDEX_ALIAS": settings.index_alias,
+            "SOCIALCARE_EMBEDDING_DIMS": "4",
+            "SOCIALCARE_INDEX_WEB_PORT": str(port),
+            "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / "data"),
+        },
+        ready_url=f"http://127.0.0.1:{port}/readyz",
+        log=tmp_path / "worker.log",
+    )
+    dlq = TopicTail(settings, DLQ.name)
+    worker.start()
+    try:
+        producer = kafka.producer(settings)
+        for event in events:
+            producer.send(ROUTED.name, key=event.key, value=event.to_bytes())
+        producer.flush(timeout=30)
+        producer.close()
+        deadline = time.monotonic() + 60
+        while "index.retry" not in worker.tail(10**7) and time.monotonic() < deadline:
+            time.sleep(0.2)  # until the worker met the block
+        assert "index.retry" in worker.tail(10**7), worker.tail()
+        es.indices.put_settings(index=settings.index_alias, settings={"index.blocks.write": None})
+        wanted = {e.event_id for e in events}
+        found: set[str] = set()
+        deadline = time.monotonic() + 60
+        while found != wanted and time.monotonic() < deadline:
+            es.indices.refresh(index=settings.index_alias)
+            hits = es.search(index=settings.index_alias, query={"ids": {"values": list(wanted)}})
+            found = {h["_id"] for h in hits["hits"]["hits"]}
+            time.sleep(0.5)
+        letters = dlq.read_to_end(
+            match=lambda r: run.encode() in DeadLetter.model_validate_json(r.value).original_value()
+        )
+    finally:
+        worker.stop()
+        dlq.close()
+        es.close()
+        drop_index(settings)
+    assert found == wanted, worker.tail()
+    assert letters == []
