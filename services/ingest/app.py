@@ -163,6 +163,9 @@ def create_app(
             raise HTTPException(
                 503, "Kafka is unavailable; retry later", headers={"Retry-After": "5"}
             ) from exc
+        except Exception:
+            status = 500  # a bug: counted as what the sender gets, not as a 200
+            raise
         finally:
             REQUESTS.labels(platform, str(status)).inc()
 
