@@ -23,16 +23,23 @@ import faust
 from aiokafka.errors import KafkaError as AIOKafkaError
 from faust.types import EventT
 from kafka.errors import KafkaError
+from kafka.partitioner.default import murmur2
 from pydantic import ValidationError
 
 from services.route.config import ConfigError, RoutingConfig, load_config
 from services.route.rules import ConversationState, conversation_lifetime, route
 from services.route.settings import RouteSettings
 from socialcare import kafka
+from socialcare.erasure import ErasureFollower, conversation_hash
 from socialcare.logging import get_logger
 from socialcare.schema import ClassifiedEvent, RoutedEvent
 from socialcare.streams import Outgoing, bytes_topic, dead_letter, dlq_topic, process_durably
-from socialcare.topics import CLASSIFIED, ROUTED, queue_topic
+from socialcare.topics import (
+    CLASSIFIED,
+    CONVERSATIONS_CHANGELOG_CONFIG,
+    ROUTED,
+    queue_topic,
+)
 
 SERVICE = "route"
 log = get_logger(__name__)
@@ -61,7 +68,14 @@ class Router:
             partitions=CLASSIFIED.partitions,
             # Keys and values go to the changelog as JSON (faust's default codec).
             help="Per conversation: its queue, priority, contacts and first-response clock.",
+            # Compacted, and deleted once idle: no conversation id (a phone number on
+            # WhatsApp) stays in Kafka forever.
+            extra_topic_configs=dict(CONVERSATIONS_CHANGELOG_CONFIG),
         )
+        # Erased customers: their events are dropped, their conversation state is
+        # deleted (a tombstone on the changelog).
+        self.erasures = ErasureFollower(settings, keep_new=True)
+        self._key_hashes: dict[str, str] = {}
 
     def ensure_queue_topics(self, config: RoutingConfig) -> None:
         """Create every queue topic the rules can route to (the broker auto-creates none)."""
@@ -119,9 +133,17 @@ class Router:
             return [dead_letter(self.dlq, SERVICE, event, exc)]
 
     def _route(self, event: EventT, classified: ClassifiedEvent) -> list[Outgoing]:
+        if self.erasures.covers(classified):
+            # An erased customer's event (a replay, a late delivery): nothing of it is
+            # routed or remembered.
+            log.info("route.erased_dropped", partition=event.message.partition)
+            return []
         key = classified.conversation_id
         stored = self.conversations.get(key)
         state = ConversationState.model_validate(stored) if stored else None
+        erased_at = self.erasures.conversation_erased_at(key)
+        if state is not None and erased_at is not None and state.first_routed_at <= erased_at:
+            state = None  # an erased conversation's state, not swept yet: a new contact
         decision = route(classified, self.config, state, datetime.now(UTC))
         routed = RoutedEvent.model_validate(
             {**classified.model_dump(), "routing": decision.routing.model_dump()}
@@ -164,12 +186,43 @@ class Router:
         self.conversations.send_changelog(partition, key, None, value_serializer="raw")
         return True
 
+    def apply_erasures(self, *, full: bool = False) -> int:
+        """Forget the state of the conversations erasures name: those recorded since
+        the last call, or (``full``) all of them, for state restored meanwhile.
+        Returns how many conversations were forgotten."""
+        new = self.erasures.drain()
+        records = list(self.erasures.erasures.records.values()) if full else new
+        wanted = {h: r.erased_at for r in records for h in r.conversations}
+        if not wanted:
+            return 0
+        secret = self.erasures.erasures.key
+        forgotten = 0
+        for key in list(self.conversations.data.keys()):
+            digest = self._key_hashes.get(key)
+            if digest is None:
+                digest = self._key_hashes[key] = conversation_hash(secret, key)
+            erased_at = wanted.get(digest)
+            stored = self.conversations.data.get(key)
+            if erased_at is None or stored is None:
+                continue
+            # State begun after the erasure is a new contact's: it stays.
+            if ConversationState.model_validate(stored).first_routed_at <= erased_at:
+                forgotten += self.forget(key)
+                self._key_hashes.pop(key, None)
+        if forgotten:
+            log.info("route.erased_state", conversations=forgotten)
+        return forgotten
+
     def _partition_of(self, key: str, stored: dict[str, Any]) -> int | None:
         partition = stored.get(PARTITION)
         if partition is None:
             # State written before the partition was stored; faust's in-memory store
             # remembers the changelog partition of every key it restored.
             partition = getattr(self.conversations.data, "_key_partition", {}).get(key)
+        if partition is None:
+            # Else the partition every producer here gives the key: the default
+            # (murmur2) partitioner's, as the conversation's events have.
+            partition = (murmur2(key.encode()) & 0x7FFFFFFF) % CLASSIFIED.partitions
         return partition
 
     async def expire_idle(self, now: datetime) -> int:
@@ -227,6 +280,16 @@ def create_app(settings: RouteSettings | None = None) -> tuple[faust.App, Router
 
     @app.agent(source)
     async def route_events(stream: faust.StreamT) -> None:
+        await router.erasures.caught_up()  # no event before every erasure is known
         await process_durably(stream, router.handle, service=SERVICE)
+
+    @app.timer(interval=1.0)
+    async def apply_erasures() -> None:
+        router.apply_erasures()
+
+    @app.timer(interval=60.0)
+    async def sweep_erasures() -> None:
+        # State recovered from the changelog after a rebalance, erased meanwhile.
+        router.apply_erasures(full=True)
 
     return app, router

@@ -13,6 +13,8 @@ from pydantic import ValidationError
 from services.search.indexer import Indexer, IndexRejected
 from services.search.settings import SearchSettings
 from socialcare import elastic, kafka
+from socialcare.erasure import ErasureFollower, delete_late_arrivals
+from socialcare.logging import get_logger
 from socialcare.metrics import EVENTS
 from socialcare.schema import RoutedEvent
 from socialcare.streams import (
@@ -22,9 +24,10 @@ from socialcare.streams import (
     dlq_topic,
     process_batches,
 )
-from socialcare.topics import ROUTED
+from socialcare.topics import RETENTION, ROUTED
 
 SERVICE = "index"
+log = get_logger(__name__)
 
 
 def create_app(settings: SearchSettings | None = None) -> faust.App:
@@ -36,9 +39,12 @@ def create_app(settings: SearchSettings | None = None) -> faust.App:
     dlq = dlq_topic(app)
     es = elastic.async_client(settings)
     indexer = Indexer(es, settings.index_alias)
+    # Erased customers: nothing of theirs is indexed again (replay, reprocessing).
+    erasures = ErasureFollower(settings)
 
     @app.agent(source)
     async def index_events(stream: faust.StreamT) -> None:
+        await erasures.caught_up()  # no event before every recorded erasure is known
         await process_batches(
             stream,
             index_batch,
@@ -49,18 +55,38 @@ def create_app(settings: SearchSettings | None = None) -> faust.App:
         )
 
     async def index_batch(batch: list) -> list[Outgoing]:
-        dead, parsed = [], {}
+        dead, parsed, erased = [], {}, 0
         for event in batch:
             try:
                 routed = RoutedEvent.model_validate_json(event.message.value)
             except ValidationError as exc:
                 dead.append(dead_letter(dlq, SERVICE, event, exc))
                 continue
+            if erasures.covers(routed):
+                erased += 1
+                continue
             parsed[routed.event_id] = (event, routed)
         rejected = await indexer.index([routed for _, routed in parsed.values()])
+        # An erasure recorded while this bulk ran may have deleted before we wrote:
+        # catch up with the erasure log and delete what it now covers.
+        await erasures.caught_up()
+        late = [i for i, (_, r) in parsed.items() if i not in rejected and erasures.covers(r)]
+        if late:
+            await delete_late_arrivals(es, settings.index_alias, late)
+            erased += len(late)
         for event_id, reason in rejected.items():
             dead.append(dead_letter(dlq, SERVICE, parsed[event_id][0], IndexRejected(reason)))
         EVENTS.labels(SERVICE, ROUTED.name, "ok").inc(len(parsed) - len(rejected))
+        if erased:
+            EVENTS.labels(SERVICE, ROUTED.name, "erased").inc(erased)
         return dead
+
+    @app.timer(interval=3600.0)
+    async def expire_old_events() -> None:
+        # Retention of the index: nothing older than SOCIALCARE_RETENTION_INDEX_DAYS.
+        try:
+            await elastic.delete_expired(es, settings.index_alias, RETENTION.index_days)
+        except Exception as exc:  # retried at the next tick; must not stop indexing
+            log.warning("index.expiry_failed", error=repr(exc))
 
     return app
