@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from elasticsearch import AsyncElasticsearch, helpers
+from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, NotFoundError, TransportError
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -37,7 +37,7 @@ from services.search.models import (
     StoredEvent,
 )
 from services.search.settings import SearchSettings
-from socialcare import elastic
+from socialcare import elastic, erasure
 from socialcare.logging import get_logger
 
 log = get_logger(__name__)
@@ -89,7 +89,6 @@ def problem(status: int, detail: str, errors: list[FieldError] | None = None) ->
 def create_app(settings: SearchSettings | None = None) -> FastAPI:
     settings = settings or SearchSettings()
     alias = settings.index_alias
-    audit_index = f"{alias}-audit"
     es_holder: dict[str, AsyncElasticsearch] = {}
 
     @asynccontextmanager
@@ -373,8 +372,14 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
             sla_breached=aggs["breached"]["doc_count"],
         )
 
+    # The erasure log, read when the first erasure comes (merging a retry into the
+    # record of an earlier attempt needs it); a daemon thread that follows the topic.
+    erasure_log: dict[str, erasure.ErasureFollower] = {}
+
     @app.delete(
-        "/v1/authors/{platform}/{author_id}", response_model=ErasureReport, responses=ERRORS
+        "/v1/authors/{platform}/{author_id}",
+        response_model=ErasureReport,
+        responses=errors(401, 403, 422, 502, 503),
     )
     async def erase_author(
         platform: Annotated[str, Path(min_length=1)],
@@ -382,53 +387,44 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         client: Annotated[AsyncElasticsearch, Depends(es)],
         key_id: Annotated[str, Depends(require("erase"))],
     ) -> ErasureReport:
-        """Erase every message of one customer from the index (right to erasure), and
-        record it in the audit log. Needs the `erase` scope."""
-        ids = [
-            h["_id"]
-            async for h in _scan(
-                client,
-                alias,
-                _author_query(platform, author_id),
-                [{"event_id": "asc"}],
-                source=False,
-            )
-        ]
-        deleted = 0
-        if ids:
-            deleted, _ = await helpers.async_bulk(
-                client,
-                ({"_op_type": "delete", "_index": alias, "_id": i} for i in ids),
-                raise_on_error=False,
-                refresh="wait_for",
-            )
-        erased_at = datetime.now(UTC)
-        audit = await client.index(
-            index=audit_index,
-            document={
-                "action": "erase_author",
-                "platform": platform,
-                "author_id": author_id,
-                "deleted": deleted,
-                "key_id": key_id,
-                "at": erased_at.isoformat(),
-            },
-            refresh="wait_for",
-        )
-        log.warning(
-            "search.author_erased",
-            platform=platform,
-            author_id=author_id,
-            deleted=deleted,
+        """Erase one customer (right to erasure): record the erasure durably on the
+        erasure topic (so no replay or reprocessing brings them back), then delete their
+        messages, and the brand's replies in their own conversations, from every index
+        version; audited. Needs the `erase` scope.
+
+        503: the erasure could not be recorded, nothing was deleted. 502: recorded,
+        but some deletes failed (the reason says which); call again to finish: it is
+        idempotent."""
+        if "follower" not in erasure_log:
+            erasure_log["follower"] = erasure.ErasureFollower(settings)
+        outcome = await erasure.erase_author(
+            client,
+            settings,
+            erasure_log["follower"],
+            platform,
+            author_id,
+            alias=alias,
             key_id=key_id,
-            audit_id=audit["_id"],
         )
+        if not outcome.complete:
+            status = 502 if outcome.recorded else 503
+            raise HTTPException(
+                status,
+                f"erasure {outcome.erasure_id} incomplete"
+                + ("" if outcome.recorded else " (not recorded, nothing deleted)")
+                + ": "
+                + "; ".join(outcome.failures)[:2000]
+                + ". Fix the cause and call again: the erasure is idempotent.",
+            )
+        assert outcome.audit_id is not None  # complete means audited
         return ErasureReport(
             platform=platform,
             author_id=author_id,
-            deleted=deleted,
-            erased_at=erased_at,
-            audit_id=audit["_id"],
+            erasure_id=outcome.erasure_id,
+            deleted=outcome.deleted,
+            replies_deleted=outcome.replies_deleted,
+            erased_at=outcome.erased_at,
+            audit_id=outcome.audit_id,
         )
 
     # --- operations -----------------------------------------------------------------

@@ -82,7 +82,11 @@ class Stats(BaseModel):
 class ErasureReport(BaseModel):
     platform: str
     author_id: str
-    deleted: int
+    erasure_id: str = Field(description="Id of this erasure in the audit log and the logs.")
+    deleted: int = Field(description="The customer's messages deleted, over all indices.")
+    replies_deleted: int = Field(
+        0, description="The brand's messages in the customer's own conversations deleted."
+    )
     erased_at: datetime
     audit_id: str
 
