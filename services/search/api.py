@@ -319,9 +319,25 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
         """Volumes over time by intent and sentiment, totals by language, platform and
         queue, and first-response SLA breaches, for dashboards."""
         now = datetime.now(UTC)
-        interval = window.interval
         params = queries.SearchParams(since=window.since, until=window.until)
         scope = {"bool": {"filter": queries.filters(params, now)}}
+        # The histogram has a bucket for every interval between the first and the last
+        # message: measure that span first, so years of data in hours cannot pass
+        # Elasticsearch's bucket limit (a 400, which was a 500 here).
+        span = await client.search(
+            index=alias,
+            size=0,
+            query=scope,
+            aggs={
+                "first": {"min": {"field": "created_at"}},
+                "last": {"max": {"field": "created_at"}},
+            },
+        )
+        interval = queries.stats_interval(
+            window.interval,
+            span["aggregations"]["first"]["value"],
+            span["aggregations"]["last"]["value"],
+        )
 
         def terms(field: str) -> dict[str, Any]:
             return {"terms": {"field": field, "size": 50}}

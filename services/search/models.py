@@ -69,7 +69,10 @@ class StatsBucket(BaseModel):
 
 class Stats(BaseModel):
     total: int
-    interval: str
+    interval: str = Field(
+        description="Width of the `over_time` buckets: the one asked for, or a coarser one "
+        "when that would have given too many."
+    )
     over_time: list[StatsBucket]
     intent: dict[str, int]
     sentiment: dict[str, int]

@@ -66,10 +66,38 @@ class TimeWindow(BaseModel):
     until: Moment | None = Field(None, description="Written before (RFC 3339).")
 
 
+MAX_STATS_BUCKETS = 1000
+# Longest length of each calendar interval, finest first.
+INTERVALS: dict[str, timedelta] = {
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+    "month": timedelta(days=31),
+    "quarter": timedelta(days=92),
+    "year": timedelta(days=366),
+}
+
+
 class StatsParams(TimeWindow):
     interval: Literal["hour", "day", "week"] = Field(
-        "hour", description="Width of the `over_time` buckets."
+        "hour",
+        description="Width of the `over_time` buckets. When it would give more than "
+        f"{MAX_STATS_BUCKETS} buckets, the finest coarser one that does not (day, week, "
+        "month, quarter, year) is used; the answer's `interval` says which.",
     )
+
+
+def stats_interval(requested: str, first_ms: float | None, last_ms: float | None) -> str:
+    """The finest calendar interval, from ``requested`` on, that splits the span of
+    the messages (epoch millis of the first and last) into at most MAX_STATS_BUCKETS."""
+    names = list(INTERVALS)[list(INTERVALS).index(requested) :]
+    if first_ms is None or last_ms is None:
+        return requested
+    span = timedelta(milliseconds=last_ms - first_ms)
+    for name in names:
+        if span // INTERVALS[name] + 2 <= MAX_STATS_BUCKETS:  # +2: partial ends
+            return name
+    return names[-1]
 
 
 class SearchParams(TimeWindow):

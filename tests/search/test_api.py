@@ -2,11 +2,24 @@
 
 import base64
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.search.conftest import ADMIN, AGENT, EVENTS, T0, index_events, routed
+from services.search.api import create_app
+from socialcare import elastic
+from tests.search.conftest import (
+    ADMIN,
+    AGENT,
+    EVENTS,
+    ROWS,
+    T0,
+    drop_index,
+    index_events,
+    routed,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -342,3 +355,46 @@ def test_erasure_removes_the_author_and_nothing_else_and_is_audited(api, indexed
     # The audit outlives the person: it names them only by the erasure record's hash.
     assert "u-sara" not in str(audit) and audit["subject"] and audit["erasure_id"]
     assert audit["key_id"] and audit["key_id"] != ADMIN["X-API-Key"]
+
+
+@pytest.fixture(scope="module")
+def long_history(search_settings):
+    """Eight years of messages: hourly buckets of them would pass Elasticsearch's
+    search.max_buckets (65,536)."""
+    settings = search_settings.model_copy(
+        update={"index_alias": f"test-span-{uuid.uuid4().hex[:8]}"}
+    )
+    es = elastic.client(settings)
+    elastic.ensure_index(es, settings)
+    es.close()
+    events = []
+    for n, row in enumerate(ROWS * 17):
+        event = routed(row)
+        moved = T0 - timedelta(days=30 * n)
+        events.append(
+            event.model_copy(
+                update={
+                    "platform_message_id": f"span-{n}",
+                    "event_id": f"{event.platform}:span-{n}",
+                    "created_at": moved,
+                    "received_at": moved,
+                }
+            )
+        )
+    assert index_events(settings, events) == {}
+    with TestClient(create_app(settings)) as client:
+        yield client, len(events)
+    drop_index(settings)
+
+
+def test_stats_over_a_long_span_coarsen_the_interval_instead_of_failing(long_history):
+    client, total = long_history
+    body = client.get("/v1/stats", params={"interval": "hour"}, headers=AGENT)
+    assert body.status_code == 200, body.text
+    body = body.json()
+    assert body["total"] == total
+    assert body["interval"] == "week"  # the finest that stays under the cap
+    assert sum(b["total"] for b in body["over_time"]) == total
+    assert len(body["over_time"]) <= 1000
+    daily = client.get("/v1/stats", params={"interval": "week"}, headers=AGENT).json()
+    assert daily["interval"] == "week"

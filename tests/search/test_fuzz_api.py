@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 READ_KEY = "fuzz-reader-key-0123456789"
 SEED = 20261113
-MAX_EXAMPLES = 60
+MAX_EXAMPLES = 100
 # Half the generated ids and filters are ones the test index holds, so the answers with
 # data in them (threads, histories, similar messages, facets) are checked against the
 # document too, not only the 404s and empty pages that random strings find.
