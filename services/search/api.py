@@ -157,8 +157,10 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     docs_csp = (
         f"default-src 'none'; script-src {SWAGGER_CDN} "
         + " ".join(f"'sha256-{h}'" for h in inline)
-        + f"; style-src {SWAGGER_CDN}; img-src 'self' data: https://fastapi.tiangolo.com; "
-        "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+        # Swagger UI sets style attributes; styles cannot run code.
+        + f"; style-src {SWAGGER_CDN} 'unsafe-inline'; "
+        "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
     )
 
     @app.get("/docs", include_in_schema=False)
