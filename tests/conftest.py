@@ -26,9 +26,12 @@ def all_setting_names() -> set[str]:
     from services.ingest.settings import IngestSettings
     from services.route.settings import RouteSettings
     from services.search.settings import SearchSettings
+    from socialcare.erasure import ErasureSettings
+    from socialcare.topics import Retention
 
-    models = (IngestSettings, RouteSettings, SearchSettings, ClassifySettings)
-    return {f"SOCIALCARE_{name.upper()}" for m in models for name in m.model_fields}
+    models = (IngestSettings, RouteSettings, SearchSettings, ClassifySettings, ErasureSettings)
+    names = {f"SOCIALCARE_{name.upper()}" for m in models for name in m.model_fields}
+    return names | {f"SOCIALCARE_RETENTION_{name.upper()}" for name in Retention.model_fields}
 
 
 @pytest.fixture(scope="session")
