@@ -11,7 +11,7 @@ from services.ingest.cli import app as ingest_app
 from services.route.cli import app as route_app
 from services.search.cli import app as search_app
 from socialcare import schema_export
-from socialcare.logging import configure_logging
+from socialcare.logging import configure_logging, log_id
 from socialcare.settings import Settings
 from socialcare.stack.cli import app as stack_app
 
@@ -37,7 +37,18 @@ app.add_typer(schema_app, name="schema")
 @app.callback()
 def _configure() -> None:
     settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
+    key = settings.log_id_key.get_secret_value().encode() if settings.log_id_key else None
+    configure_logging(settings.log_level, settings.log_format, id_key=key)
+
+
+@app.command("log-id")
+def log_id_cmd(
+    ids: list[str] = typer.Argument(..., help="Event, conversation or author ids."),
+) -> None:
+    """The hash that stands for each id in the logs (they carry no personal ids), with
+    this deployment's SOCIALCARE_LOG_ID_KEY: grep the logs for it."""
+    for value in ids:
+        typer.echo(f"{log_id(value)}  {value}")
 
 
 @schema_app.command("export")

@@ -6,20 +6,62 @@ formatter, so a log shipper sees one format per pod.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
+# Ids that can be personal data: conversation ids of DMs hold the customer's phone
+# number or user id, and WhatsApp message ids (`wamid.…`, inside event ids) are base64
+# of the sender's phone number. Logs carry a keyed hash instead, the same in every
+# service, so one event can still be followed through the pipeline; `socialcare log-id`
+# gives the hash of an id an operator holds.
+PERSONAL_ID_FIELDS = frozenset(
+    {"event_id", "event_ids", "conversation_id", "author_id", "platform_message_id", "parent_id"}
+)
+_FALLBACK_KEY = b"socialcare-log-ids"
+_id_key = _FALLBACK_KEY
+
+
+def log_id(value: str, key: bytes | None = None) -> str:
+    """The stand-in for a personal id in the logs."""
+    digest = hmac.new(key or _id_key, value.encode(), hashlib.sha256).hexdigest()
+    return f"h:{digest[:16]}"
+
+
+def _pseudonymize_ids(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for field in PERSONAL_ID_FIELDS & event_dict.keys():
+        value = event_dict[field]
+        if isinstance(value, str):
+            event_dict[field] = log_id(value)
+        elif isinstance(value, list | tuple):
+            event_dict[field] = [log_id(v) if isinstance(v, str) else v for v in value]
+    return event_dict
+
+
 _SHARED_PROCESSORS: list[structlog.types.Processor] = [
     structlog.contextvars.merge_contextvars,
+    _pseudonymize_ids,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json", service: str | None = None) -> None:
+def configure_logging(
+    level: str = "INFO",
+    fmt: str = "json",
+    service: str | None = None,
+    id_key: bytes | None = None,
+) -> None:
+    global _id_key
+    _id_key = id_key or _FALLBACK_KEY
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if fmt == "json"

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = Field(
         "json", description="json for machines (one object per line), console for people."
     )
+    log_id_key: SecretStr | None = Field(
+        None,
+        description="Secret key of the hashes that stand for event, conversation and author "
+        "ids in logs (they can hold phone numbers); the same in every service so one event "
+        "can be followed through the pipeline. Unset: a public fallback key.",
+    )
     stack_dir: Path = Field(
         Path(".stack"),
         description="Where `socialcare stack` keeps downloads, data and logs of the local stack.",
