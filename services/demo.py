@@ -9,9 +9,11 @@ lead wants to know. ``--keep-running`` leaves it all up; Ctrl-C stops it cleanly
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 import uuid
+from collections.abc import Mapping
 
 import httpx
 import typer
@@ -21,7 +23,7 @@ from rich.table import Table
 
 from services import tracking
 from services.classify.settings import ClassifySettings
-from services.pipeline import Pipeline, skip_backlog
+from services.pipeline import ROLES, Pipeline, skip_backlog
 from services.route.settings import RouteSettings
 from services.search.settings import SearchSettings
 from services.traffic import SPIKE_PRODUCT, Delivery, Secrets, Traffic
@@ -39,6 +41,20 @@ PORTS = {
     "route": 6067,
     "index": 6068,
 }
+# Each role's own port variable overrides its port (a replica follows its role on a
+# port of its own); 0 means any free port, so a test can run the demo beside others.
+PORT_VARIABLES = {role: variable for role, (_, variable) in ROLES.items()}
+
+
+def demo_ports(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
+    ports = {}
+    for name, default in PORTS.items():
+        role = name.split("-")[0]
+        value = environ.get(PORT_VARIABLES[role])
+        ports[name] = default if value is None else int(value) if name == role else 0
+    return ports
+
+
 AGENT_KEY = "demo-agent-key-local"
 # "not charging" in the words of samples/spike.jsonl
 NATIVE_QUERIES = [
@@ -67,7 +83,7 @@ def run(
         settings.stack_dir / "demo-logs",
         env=secrets.env()
         | {"SOCIALCARE_SEARCH_API_KEYS": f"{AGENT_KEY}:read", "SOCIALCARE_LOG_LEVEL": "INFO"},
-        ports=PORTS,
+        ports=demo_ports(),
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     # SIGTERM (e.g. from a terminal closing) stops the demo the way Ctrl-C does.

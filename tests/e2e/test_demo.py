@@ -1,24 +1,58 @@
-"""The quick start's main job, `socialcare demo`, run as a user runs it."""
+"""The quick start's main job, `socialcare demo`, run as a user runs it - beside
+anything else on the machine: free ports, consumer groups and an index alias of its
+own (the demo reads them from the same variables as the services)."""
 
 import os
+import re
 import subprocess
 import sys
+import uuid
 
 import pytest
 
 from services.classify.settings import ClassifySettings
+from services.demo import PORT_VARIABLES
+from socialcare import elastic, kafka
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 
-def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(stack):
+@pytest.fixture
+def own_names(settings):
+    """Unique consumer groups and index alias; the alias's indices dropped after."""
+    run = uuid.uuid4().hex[:8]
+    alias = f"demo-test-{run}"
+    yield {
+        "SOCIALCARE_CLASSIFY_APP_ID": f"demo-test-classify-{run}",
+        "SOCIALCARE_ROUTE_APP_ID": f"demo-test-route-{run}",
+        "SOCIALCARE_INDEX_APP_ID": f"demo-test-index-{run}",
+        "SOCIALCARE_INDEX_ALIAS": alias,
+    }
+    es = elastic.client(settings)
+    try:
+        for index in es.indices.get(index=f"{alias}-*", ignore_unavailable=True):
+            es.indices.delete(index=index)
+        es.options(ignore_status=404).indices.delete_index_template(name=alias)
+    finally:
+        es.close()
+
+
+def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
+    stack, settings, own_names, tmp_path
+):
     if not (ClassifySettings().model_dir / "model.int8.onnx").exists():
         pytest.skip("no trained model: scripts/model.sh trains it")
+    env = (
+        os.environ
+        | {"COLUMNS": "200", "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / "workers")}
+        | dict.fromkeys(PORT_VARIABLES.values(), "0")  # any free ports
+        | own_names
+    )
     result = subprocess.run(
         [sys.executable, "-m", "services", "demo", "--events", "80", "--rate", "20"],
         cwd=REPO,
-        env={**os.environ, "COLUMNS": "200"},
+        env=env,
         capture_output=True,
         text=True,
         timeout=540,
@@ -35,5 +69,20 @@ def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
     assert "webhook received -> searchable: p50" in out
     assert "GET /v1/search?q=dejaron de cargar&language=es" in out
     assert "GET /v1/conversations/" in out
-    assert "http://127.0.0.1:8001/docs" in out
+    docs = re.search(r"search API docs: http://127\.0\.0\.1:(\d+)/docs", out)
+    assert docs, out[-2000:]
     assert "services stopped" in out
+
+    # It used the groups and the alias it was given, not the defaults.
+    es = elastic.client(settings)
+    try:
+        assert es.count(index=own_names["SOCIALCARE_INDEX_ALIAS"])["count"] == 80
+    finally:
+        es.close()
+    admin = kafka.admin_client(settings)
+    try:
+        for role in ("CLASSIFY", "ROUTE", "INDEX"):
+            group = own_names[f"SOCIALCARE_{role}_APP_ID"]
+            assert admin.list_group_offsets({group: None})[group], f"{group} committed nothing"
+    finally:
+        admin.close()
