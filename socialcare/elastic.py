@@ -136,10 +136,13 @@ def ensure_index(es: Elasticsearch, settings: Settings) -> bool:
     """Install the template and create the current index behind the alias.
 
     Returns True when the index was created now, False when it was already there.
+    An alias that already exists is left alone, whatever index it points at: after
+    a migration (docs/operations.md) it serves a newer index, and creating this
+    one again would give the alias a second write index.
     """
     es.indices.put_index_template(name=settings.index_alias, **index_template(settings))
     name = index_name(settings)
-    if es.indices.exists(index=name):
+    if es.indices.exists(index=name) or es.indices.exists_alias(name=settings.index_alias):
         return False
     try:
         es.indices.create(index=name, aliases={settings.index_alias: {"is_write_index": True}})
