@@ -6,7 +6,8 @@ them, keeps only the kinds and versions this project uses, drops the description
 version: ``crds/<group>/<kind>_<version>.json``. The compose specification schema is
 copied as it is.
 
-    python deploy/schemas/update.py --strimzi DIR --eck DIR --keda DIR --compose-go DIR
+    python deploy/schemas/update.py --strimzi DIR --eck DIR --keda DIR \
+        --prometheus-operator DIR --compose-go DIR
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ CRDS: dict[str, list[tuple[str, str, str, str]]] = {
             "v1alpha1",
         ),
     ],
+    "prometheus-operator": [
+        (
+            "example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml",
+            "monitoring.coreos.com",
+            "PodMonitor",
+            "v1",
+        ),
+    ],
 }
 
 
@@ -84,9 +93,17 @@ def main() -> None:
     parser.add_argument("--strimzi", type=Path, required=True, help="CrdGenerator output")
     parser.add_argument("--eck", type=Path, required=True, help="cloud-on-k8s module dir")
     parser.add_argument("--keda", type=Path, required=True, help="keda module dir")
+    parser.add_argument(
+        "--prometheus-operator", type=Path, required=True, help="prometheus-operator module dir"
+    )
     parser.add_argument("--compose-go", type=Path, required=True, help="compose-go module dir")
     args = parser.parse_args()
-    roots = {"strimzi": args.strimzi, "eck": args.eck, "keda": args.keda}
+    roots = {
+        "strimzi": args.strimzi,
+        "eck": args.eck,
+        "keda": args.keda,
+        "prometheus-operator": args.prometheus_operator,
+    }
     for source, crds in CRDS.items():
         for relative, group, kind, version in crds:
             schema = crd_schema(roots[source] / relative, group, kind, version)

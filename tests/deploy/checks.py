@@ -19,6 +19,12 @@ from tests.deploy.render import POD_TEMPLATE_PATHS, Obj
 Check = Callable[[list[Obj]], list[str]]
 # Where an operator's resource names the version of what it runs.
 OPERAND_VERSIONS = {"Kafka": ("kafka", "version"), "Elasticsearch": ("version",)}
+# Where KEDA runs (docs/deploy.md, "Prerequisites"): its Kafka scaler connects from there.
+KEDA_NAMESPACE = "keda"
+# Kubernetes retries a failed Job pod after 10 s, doubling, at most 6 minutes apart.
+# A Job that needs the cluster's Kafka and Elasticsearch must keep retrying longer
+# than docs/deploy.md waits for them (15 minutes each), with room to spare.
+MIN_JOB_RETRY_SECONDS = 3600
 
 
 def setting_names() -> set[str]:
@@ -327,6 +333,237 @@ def _component(obj: Obj) -> str | None:
     return template["metadata"].get("labels", {}).get("app.kubernetes.io/component")
 
 
+def _matches(selector: Obj, labels: dict[str, str]) -> bool:
+    """Whether a label selector (matchLabels and matchExpressions) selects ``labels``."""
+    if not _selects(selector, labels):
+        return False
+    for e in selector.get("matchExpressions", []):
+        key, op, values = e["key"], e["operator"], e.get("values", [])
+        if (
+            (op == "In" and labels.get(key) not in values)
+            or (op == "NotIn" and labels.get(key) in values)
+            or (op == "Exists" and key not in labels)
+            or (op == "DoesNotExist" and key in labels)
+        ):
+            return False
+    return True
+
+
+def _pods(objects: list[Obj]) -> Iterator[tuple[Obj, dict[str, str]]]:
+    """Every workload with the labels of its pods."""
+    for obj in objects:
+        path = POD_TEMPLATE_PATHS.get(obj["kind"])
+        if path is None:
+            continue
+        template: Any = obj
+        for part in path:
+            template = template[part]
+        yield obj, template["metadata"].get("labels", {})
+
+
+def check_keda_reaches_kafka(objects: list[Obj]) -> list[str]:
+    """KEDA's Kafka scaler runs in KEDA's namespace, where a short service name does
+    not resolve: every bootstrap server of a trigger is the bootstrap service of a
+    Kafka by its namespace-qualified name, in the ScaledObject's namespace."""
+    problems = []
+    services = {
+        (o["metadata"].get("namespace"), f"{o['metadata']['name']}-kafka-bootstrap")
+        for o in objects
+        if o["kind"] == "Kafka"
+    }
+    for so in _by_kind(objects, "ScaledObject").values():
+        namespace = so["metadata"].get("namespace")
+        for trigger in so["spec"]["triggers"]:
+            if trigger["type"] != "kafka":
+                continue
+            for server in trigger["metadata"]["bootstrapServers"].split(","):
+                host = server.strip().rpartition(":")[0]
+                name, _, rest = host.partition(".")
+                qualified = rest in (f"{namespace}.svc", f"{namespace}.svc.cluster.local")
+                if not qualified or (namespace, name) not in services:
+                    problems.append(
+                        f"{ref(so)}: bootstrap server {server} is not the Kafka bootstrap "
+                        f"service by its name in namespace {namespace} (<name>.{namespace}.svc)"
+                    )
+    return problems
+
+
+def _service_labels(component: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": "socialcare", "app.kubernetes.io/component": component}
+
+
+def check_kafka_listeners(objects: list[Obj]) -> list[str]:
+    """Every Kafka listener says who may connect (networkPolicyPeers; without them
+    Strimzi lets any pod in): at least the services the egress policies send to
+    Kafka, and KEDA's namespace when a scaler reads the lag."""
+    problems = []
+    clients = _reaching(objects, "strimzi.io/cluster")
+    scaled = any(
+        t["type"] == "kafka"
+        for so in _by_kind(objects, "ScaledObject").values()
+        for t in so["spec"]["triggers"]
+    )
+    for kafka in _by_kind(objects, "Kafka").values():
+        for listener in kafka["spec"]["kafka"]["listeners"]:
+            where = f"{ref(kafka)} listener {listener['name']}"
+            peers = listener.get("networkPolicyPeers")
+            if not peers:
+                problems.append(f"{where}: no networkPolicyPeers, any pod can connect")
+                continue
+            let_in = {
+                component
+                for peer in peers
+                if "namespaceSelector" not in peer
+                for component in clients
+                if _matches(
+                    peer.get("podSelector", {}),
+                    {
+                        "app.kubernetes.io/name": "socialcare",
+                        "app.kubernetes.io/component": component,
+                    },
+                )
+            }
+            problems += [f"{where}: the {c} pods may not connect" for c in sorted(clients - let_in)]
+            keda = {"kubernetes.io/metadata.name": KEDA_NAMESPACE}
+            if scaled and not any(
+                _matches(peer.get("namespaceSelector", {"matchLabels": {"-": "-"}}), keda)
+                and "podSelector" not in peer
+                for peer in peers
+            ):
+                problems.append(f"{where}: KEDA's namespace {KEDA_NAMESPACE} may not connect")
+    return problems
+
+
+def check_metrics_scraped(objects: list[Obj]) -> list[str]:
+    """Every Deployment's pods are scraped: a PodMonitor selects them, at /metrics on
+    a port their container declares."""
+    monitors = list(_by_kind(objects, "PodMonitor").values())
+    problems = []
+    for obj, labels in _pods(objects):
+        if obj["kind"] != "Deployment":
+            continue
+        ports = {p.get("name") for c in containers(obj) for p in c.get("ports", [])}
+        if not any(
+            _matches(m["spec"]["selector"], labels)
+            and any(
+                ep.get("port") in ports and ep.get("path", "/metrics") == "/metrics"
+                for ep in m["spec"].get("podMetricsEndpoints", [])
+            )
+            for m in monitors
+        ):
+            problems.append(f"{ref(obj)}: no PodMonitor scrapes its /metrics")
+    return problems
+
+
+def check_dns_egress(objects: list[Obj]) -> list[str]:
+    """Pods whose egress is denied by default still resolve names wherever the
+    cluster answers DNS: a policy allows them port 53, UDP and TCP, to destinations
+    not limited to pods (NodeLocal DNSCache answers from the nodes' host network)."""
+    policies = list(_by_kind(objects, "NetworkPolicy").values())
+    problems = []
+    for obj, labels in _pods(objects):
+        mine = [p for p in policies if _matches(p["spec"]["podSelector"], labels)]
+        if not any("Egress" in p["spec"].get("policyTypes", []) for p in mine):
+            continue
+        allowed = set()
+        for policy in mine:
+            for rule in policy["spec"].get("egress", []):
+                peers = rule.get("to", [])
+                if peers and not any("ipBlock" in peer for peer in peers):
+                    continue
+                allowed |= {
+                    (port.get("protocol", "TCP"), port.get("port"))
+                    for port in rule.get("ports", [])
+                }
+        if not {("UDP", 53), ("TCP", 53)} <= allowed:
+            problems.append(f"{ref(obj)}: DNS (port 53) only reaches pods, not a node-local cache")
+    return problems
+
+
+def _bytes(size: str) -> int:
+    """nginx's size notation: 1048576, 1024k, 1m, 1g."""
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    size = str(size).strip().lower()
+    return int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
+
+
+def check_ingest_answers_its_own_413(objects: list[Obj]) -> list[str]:
+    """The ingress lets through bodies larger than ingest accepts, so ingest, not
+    nginx (1m by default), answers a too large webhook with its 413 and reason."""
+    from services.ingest.settings import IngestSettings
+
+    config_maps = _by_kind(objects, "ConfigMap")
+    problems = []
+    for obj, labels in _pods(objects):
+        if labels.get("app.kubernetes.io/component") != "ingest":
+            continue
+        for c in containers(obj):
+            value = _env(c, config_maps).get("SOCIALCARE_INGEST_MAX_BODY_BYTES", {}).get("value")
+            limit = (
+                int(value)
+                if value
+                else IngestSettings.model_fields["ingest_max_body_bytes"].default
+            )
+            for ingress in _by_kind(objects, "Ingress").values():
+                backends = {
+                    path["backend"]["service"]["name"]
+                    for rule in ingress["spec"]["rules"]
+                    for path in rule["http"]["paths"]
+                }
+                if "ingest" not in backends:
+                    continue
+                size = (
+                    ingress["metadata"]
+                    .get("annotations", {})
+                    .get("nginx.ingress.kubernetes.io/proxy-body-size", "1m")
+                )
+                if _bytes(size) <= limit:
+                    problems.append(
+                        f"{ref(ingress)}: proxy-body-size {size} is not above ingest's "
+                        f"{limit} bytes: nginx answers 413 before ingest can"
+                    )
+    return problems
+
+
+def check_mention_detection(objects: list[Obj]) -> list[str]:
+    """Ingest knows the brand's handles and keywords: without them every post is
+    filed as a plain message and mention and listening detection is silently off."""
+    config_maps = _by_kind(objects, "ConfigMap")
+    problems = []
+    for obj, labels in _pods(objects):
+        if labels.get("app.kubernetes.io/component") != "ingest":
+            continue
+        for c in containers(obj):
+            env = _env(c, config_maps)
+            problems += [
+                f"{ref(obj)} container {c['name']}: {name} is not set, mention detection is off"
+                for name in ("SOCIALCARE_BRAND_HANDLES", "SOCIALCARE_LISTENING_KEYWORDS")
+                if not (env.get(name, {}).get("value") or "").strip()
+            ]
+    return problems
+
+
+def check_jobs_outlast_the_cluster_start(objects: list[Obj]) -> list[str]:
+    """A Job applied with the cluster it needs retries until that cluster is up: no
+    activeDeadlineSeconds (it counts from the apply), and enough retries."""
+    problems = []
+    for job in _by_kind(objects, "Job").values():
+        spec = job["spec"]
+        if "activeDeadlineSeconds" in spec:
+            problems.append(
+                f"{ref(job)}: activeDeadlineSeconds counts from the apply, the Job can "
+                "expire before the servers it needs are up"
+            )
+        retries = spec.get("backoffLimit", 6)
+        waited = sum(min(10 * 2**i, 360) for i in range(retries))
+        if waited < MIN_JOB_RETRY_SECONDS:
+            problems.append(
+                f"{ref(job)}: backoffLimit {retries} gives up after about {waited} s, "
+                f"less than {MIN_JOB_RETRY_SECONDS} s"
+            )
+    return problems
+
+
 CHECKS: tuple[Check, ...] = (
     check_containers,
     check_images_pinned,
@@ -335,6 +572,13 @@ CHECKS: tuple[Check, ...] = (
     check_config_and_secrets,
     check_kafka_resources,
     check_clients_authenticate,
+    check_keda_reaches_kafka,
+    check_kafka_listeners,
+    check_metrics_scraped,
+    check_dns_egress,
+    check_ingest_answers_its_own_413,
+    check_mention_detection,
+    check_jobs_outlast_the_cluster_start,
 )
 
 

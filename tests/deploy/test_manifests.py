@@ -4,6 +4,7 @@ that pass our own rules, and that run the services the way the code expects."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 
 import pytest
@@ -11,10 +12,10 @@ import pytest
 from services.classify.settings import ClassifySettings
 from services.route.settings import RouteSettings
 from services.search.settings import SearchSettings
-from socialcare.stack.versions import ELASTICSEARCH_VERSION
+from socialcare.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
 from tests.deploy import checks, schemas
 from tests.deploy.checks import containers, pod_spec
-from tests.deploy.conftest import K8S
+from tests.deploy.conftest import K8S, OVERLAYS
 from tests.deploy.render import Obj, build
 
 # role -> (Deployment, CLI arguments, port the role listens on by default)
@@ -175,6 +176,68 @@ def test_secrets_are_referenced_never_committed(rendered: list[Obj]):
     assert not [o for o in rendered if o["kind"] == "Secret"]
 
 
+def test_kafka_is_the_version_the_clients_are_tested_against(rendered: list[Obj]):
+    # The local stack (and so every Kafka test) runs KAFKA_VERSION; docs/deploy.md
+    # names the Strimzi releases that run it.
+    assert _get(rendered, "Kafka", "socialcare")["spec"]["kafka"]["version"] == KAFKA_VERSION
+
+
+def test_memory_is_sized_from_the_measured_peaks(rendered: list[Obj]):
+    # deploy/k8s/measured-rss.json: peak RSS per role under the end-to-end benchmark
+    # (deploy/k8s/resources.md). A quarter of headroom at least, on request and limit.
+    peaks = json.loads((K8S / "measured-rss.json").read_text())
+    assert set(peaks) == set(ROLES)
+    small = {}
+    for role, (deployment, _, _) in ROLES.items():
+        (container,) = containers(_get(rendered, "Deployment", deployment))
+        for kind in ("requests", "limits"):
+            mib = _mebibytes(container["resources"][kind]["memory"])
+            if mib < 1.25 * peaks[role]:
+                small[f"{deployment} {kind}"] = (mib, peaks[role])
+    assert small == {}
+
+
+def _mebibytes(quantity: str) -> float:
+    units = {"Mi": 1, "Gi": 1024, "Ki": 1 / 1024}
+    for suffix, factor in units.items():
+        if quantity.endswith(suffix):
+            return float(quantity.removesuffix(suffix)) * factor
+    return int(quantity) / 2**20
+
+
+@pytest.mark.skipif("dev" not in OVERLAYS, reason="no dev overlay")
+def test_the_dev_cluster_needs_no_zone_labels():
+    # kind and minikube nodes have no topology.kubernetes.io/zone label: Strimzi's
+    # rack init container fails without it, and a hard spread on it never schedules.
+    dev = build(K8S / "overlays" / "dev")
+    assert "rack" not in _get(dev, "Kafka", "socialcare")["spec"]["kafka"]
+    hard = [
+        ref
+        for ref, constraint in _spread_constraints(dev)
+        if constraint["topologyKey"] == "topology.kubernetes.io/zone"
+        and constraint.get("whenUnsatisfiable") != "ScheduleAnyway"
+    ]
+    assert hard == []
+
+
+def _spread_constraints(objects: list[Obj]):
+    for obj in objects:
+        spec = pod_spec(obj)
+        if obj["kind"] == "KafkaNodePool":
+            spec = obj["spec"].get("template", {}).get("pod", {})
+        elif obj["kind"] == "Elasticsearch":
+            for node_set in obj["spec"]["nodeSets"]:
+                for c in (
+                    node_set.get("podTemplate", {})
+                    .get("spec", {})
+                    .get("topologySpreadConstraints", [])
+                ):
+                    yield checks.ref(obj), c
+            continue
+        for c in (spec or {}).get("topologySpreadConstraints", []):
+            yield checks.ref(obj), c
+
+
 # The checks must fail on a broken object, or passing them proves nothing.
 def _deployment(objects: list[Obj]) -> Obj:
     return _get(objects, "Deployment", "ingest")
@@ -275,6 +338,64 @@ BREAKAGES: dict[str, tuple[Callable[[list[Obj]], None], str]] = {
             "authenticationRef"
         ),
         "ScaledObject/route-worker: its Kafka trigger does not authenticate",
+    ),
+    "a scaler with the short bootstrap name": (
+        lambda o: _get(o, "ScaledObject", "index-worker")["spec"]["triggers"][0]["metadata"].update(
+            bootstrapServers="socialcare-kafka-bootstrap:9093"
+        ),
+        "ScaledObject/index-worker: bootstrap server socialcare-kafka-bootstrap:9093 is not",
+    ),
+    "a scaler pointing at another overlay's namespace": (
+        lambda o: _get(o, "ScaledObject", "route-worker")["spec"]["triggers"][0]["metadata"].update(
+            bootstrapServers="socialcare-kafka-bootstrap.elsewhere.svc:9093"
+        ),
+        "ScaledObject/route-worker: bootstrap server socialcare-kafka-bootstrap.elsewhere.svc",
+    ),
+    "a Kafka listener open to every pod": (
+        lambda o: _get(o, "Kafka", "socialcare")["spec"]["kafka"]["listeners"][0].pop(
+            "networkPolicyPeers"
+        ),
+        "listener tls: no networkPolicyPeers",
+    ),
+    "a Kafka listener closed to KEDA": (
+        lambda o: _get(o, "Kafka", "socialcare")["spec"]["kafka"]["listeners"][0][
+            "networkPolicyPeers"
+        ].pop(1),
+        "KEDA's namespace keda may not connect",
+    ),
+    "a Kafka listener closed to a service": (
+        lambda o: _get(o, "Kafka", "socialcare")["spec"]["kafka"]["listeners"][0][
+            "networkPolicyPeers"
+        ][0]["podSelector"]["matchExpressions"][1]["values"].remove("route"),
+        "the route pods may not connect",
+    ),
+    "no PodMonitor": (
+        lambda o: o.remove(_get(o, "PodMonitor", "socialcare")),
+        "Deployment/route-worker: no PodMonitor scrapes its /metrics",
+    ),
+    "DNS only to the kube-dns pods": (
+        lambda o: _get(o, "NetworkPolicy", "socialcare-dns")["spec"]["egress"][0].update(
+            to=[{"podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
+        ),
+        "DNS (port 53) only reaches pods",
+    ),
+    "nginx's body limit equal to ingest's": (
+        lambda o: _get(o, "Ingress", "webhooks")["metadata"]["annotations"].update(
+            {"nginx.ingress.kubernetes.io/proxy-body-size": "1m"}
+        ),
+        "Ingress/webhooks: proxy-body-size 1m is not above ingest's",
+    ),
+    "no brand handles": (
+        lambda o: _get(o, "ConfigMap", _settings_name(o))["data"].pop("SOCIALCARE_BRAND_HANDLES"),
+        "SOCIALCARE_BRAND_HANDLES is not set, mention detection is off",
+    ),
+    "a provision deadline from the apply": (
+        lambda o: _get(o, "Job", "provision")["spec"].update(activeDeadlineSeconds=1800),
+        "Job/provision: activeDeadlineSeconds counts from the apply",
+    ),
+    "a provision Job that gives up early": (
+        lambda o: _get(o, "Job", "provision")["spec"].update(backoffLimit=10),
+        "Job/provision: backoffLimit 10 gives up",
     ),
     "a topic of no cluster": (
         lambda o: _get(o, "KafkaTopic", "social.events.raw")["metadata"]["labels"].update(
