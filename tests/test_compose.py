@@ -85,6 +85,9 @@ def test_every_socialcare_variable_in_compose_is_a_real_setting():
     assert used <= known, used - known
     env = SERVICES["ingest"]["environment"]
     assert env["SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    # Mention detection is on (empty turns it off silently); the shell may override.
+    for name in ("SOCIALCARE_BRAND_HANDLES", "SOCIALCARE_LISTENING_KEYWORDS"):
+        assert re.fullmatch(re.escape(f"${{{name}:-") + r"[^}]+\}", env[name]), env[name]
     assert env["SOCIALCARE_ELASTICSEARCH_URL"] == "http://elasticsearch:9200"
 
 
