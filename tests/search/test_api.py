@@ -318,7 +318,25 @@ def test_health_readiness_and_docs(api):
     assert "/v1/search" in api.get("/openapi.json").json()["paths"]
 
 
-def test_erasure_removes_the_author_and_nothing_else_and_is_audited(api, indexed):
+@pytest.fixture
+def erasable(search_settings, monkeypatch):
+    """An index and an erasure topic of this test's own: erasing must not depend on, or
+    change, what other tests search or which authors later workers drop."""
+    settings = search_settings.model_copy(
+        update={"index_alias": f"test-erase-{uuid.uuid4().hex[:8]}"}
+    )
+    monkeypatch.setenv("SOCIALCARE_ERASURE_TOPIC", f"test.erasures.{uuid.uuid4().hex[:8]}")
+    es = elastic.client(settings)
+    elastic.ensure_index(es, settings)
+    es.close()
+    assert index_events(settings, EVENTS) == {}
+    with TestClient(create_app(settings)) as client:
+        yield client, settings
+    drop_index(settings)
+
+
+def test_erasure_removes_the_author_and_nothing_else_and_is_audited(erasable):
+    api, indexed = erasable
     extra = routed(
         (
             7,
@@ -344,8 +362,6 @@ def test_erasure_removes_the_author_and_nothing_else_and_is_audited(api, indexed
     history = api.get("/v1/authors/telegram/u-sara/history", headers=AGENT).json()
     assert history["total"] == 0
 
-    from socialcare import elastic
-
     es = elastic.client(indexed)
     try:
         audit = es.get(index=f"{indexed.index_alias}-audit", id=report["audit_id"])["_source"]
@@ -355,6 +371,9 @@ def test_erasure_removes_the_author_and_nothing_else_and_is_audited(api, indexed
     # The audit outlives the person: it names them only by the erasure record's hash.
     assert "u-sara" not in str(audit) and audit["subject"] and audit["erasure_id"]
     assert audit["key_id"] and audit["key_id"] != ADMIN["X-API-Key"]
+    # Nobody else's data went with it.
+    rest = {h["event"]["author"]["id"] for h in after["hits"]}
+    assert rest == {e.author.id for e in EVENTS} - {"u-sara"}
 
 
 @pytest.fixture(scope="module")
