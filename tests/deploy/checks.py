@@ -311,6 +311,17 @@ def check_clients_authenticate(objects: list[Obj]) -> list[str]:
                         f"{where}: SOCIALCARE_ELASTICSEARCH_CA_CERTS {ca} is not in a read-only "
                         f"mount of the Secret {' or '.join(sorted(es_cas))}"
                     )
+    # The User Operator owns the Secret named after each KafkaUser and rewrites it:
+    # a Secret of ours by that name would lose its keys.
+    for obj in objects:
+        for c in containers(obj):
+            for e in c.get("env", []):
+                secret = e.get("valueFrom", {}).get("secretKeyRef", {})
+                if secret.get("name") in users and secret.get("key") != "password":
+                    problems.append(
+                        f"{ref(obj)} container {c['name']}: {e['name']} is from the Secret "
+                        f"{secret['name']}, which the User Operator owns for its KafkaUser"
+                    )
     auths = set(_by_kind(objects, "TriggerAuthentication"))
     for so in _by_kind(objects, "ScaledObject").values():
         for trigger in so["spec"]["triggers"]:
@@ -564,6 +575,106 @@ def check_jobs_outlast_the_cluster_start(objects: list[Obj]) -> list[str]:
     return problems
 
 
+# Who uses the erasure topic (socialcare/erasure.py) and how. The route and index
+# workers and the search API each run an ErasureFollower: a consumer without a group
+# (manual assignment, from the beginning), so topic Read and Describe and no group
+# ACL; the search API also writes records with the idempotent producer. The provision
+# Job lists the pipeline topics and would create a missing one.
+ERASURE_USE: dict[str, frozenset[str]] = {
+    "route": frozenset({"Read", "Describe"}),
+    "index": frozenset({"Read", "Describe"}),
+    "search": frozenset({"Read", "Describe", "Write"}),
+    "provision": frozenset({"Describe", "Create"}),
+}
+ERASURE_WRITERS = {"search"}
+# The one Secret of the keys behind the hashes (docs/deploy.md, "Install").
+PRIVACY_SECRET = "socialcare-privacy"
+PRIVACY_KEYS = {"SOCIALCARE_LOG_ID_KEY": "log-id-key", "SOCIALCARE_ERASURE_KEY": "erasure-key"}
+# Every service logs hashed ids; the ones that follow erasures hash authors too.
+ERASURE_KEY_ROLES = {"route", "index", "search"}
+
+
+def _acl_allows(user: Obj, resource_type: str, name: str | None, operation: str) -> bool:
+    for acl in user["spec"].get("authorization", {}).get("acls", []):
+        resource = acl["resource"]
+        if resource["type"] != resource_type:
+            continue
+        if name is not None:
+            pattern = resource.get("patternType", "literal")
+            wanted = resource.get("name", "")
+            if not (
+                wanted == "*"
+                or (pattern == "literal" and wanted == name)
+                or (pattern == "prefix" and name.startswith(wanted))
+            ):
+                continue
+        if operation in acl["operations"] or "All" in acl["operations"]:
+            return True
+    return False
+
+
+def check_erasure_topic_access(objects: list[Obj]) -> list[str]:
+    """Each service that reads or writes the erasure topic reaches Kafka, as a
+    KafkaUser whose ACLs allow what it does there: without them a worker waits
+    forever for the erasure log and the search API answers every erasure 503."""
+    from socialcare.erasure import DEFAULT_TOPIC
+
+    problems = []
+    users = _by_kind(objects, "KafkaUser")
+    kafka_clients = _reaching(objects, "strimzi.io/cluster")
+    config_maps = _by_kind(objects, "ConfigMap")
+    for obj, labels in _pods(objects):
+        component = labels.get("app.kubernetes.io/component")
+        if component not in ERASURE_USE:
+            continue
+        if component not in kafka_clients:
+            problems.append(f"{ref(obj)}: no network policy lets the {component} pods reach Kafka")
+        for c in containers(obj):
+            where = f"{ref(obj)} container {c['name']}"
+            env = _env(c, config_maps)
+            topic = env.get("SOCIALCARE_ERASURE_TOPIC", {}).get("value") or DEFAULT_TOPIC
+            name = env.get("SOCIALCARE_KAFKA_SASL_USERNAME", {}).get("value")
+            user = users.get(name or "")
+            if user is None:
+                problems.append(f"{where}: no Kafka credentials (a KafkaUser) for {topic}")
+                continue
+            problems += [
+                f"{ref(user)}: may not {op} topic {topic}"
+                for op in sorted(ERASURE_USE[component])
+                if not _acl_allows(user, "topic", topic, op)
+            ]
+            if component in ERASURE_WRITERS and not _acl_allows(
+                user, "cluster", None, "IdempotentWrite"
+            ):
+                problems.append(f"{ref(user)}: no IdempotentWrite for its idempotent producer")
+    return problems
+
+
+def check_privacy_keys(objects: list[Obj]) -> list[str]:
+    """Every socialcare container hashes ids in its logs with the one log-id key, and
+    the services that follow erasures hash authors with the one erasure key, both from
+    the Secret: a service on the public fallback key writes reversible hashes (and
+    another erasure key would miss every recorded erasure)."""
+    problems = []
+    for obj, labels in _pods(objects):
+        if labels.get("app.kubernetes.io/name") != "socialcare":
+            continue
+        needed = ["SOCIALCARE_LOG_ID_KEY"]
+        if labels.get("app.kubernetes.io/component") in ERASURE_KEY_ROLES:
+            needed.append("SOCIALCARE_ERASURE_KEY")
+        for c in containers(obj):
+            env = {e["name"]: e for e in c.get("env", [])}
+            for name in needed:
+                secret = env.get(name, {}).get("valueFrom", {}).get("secretKeyRef", {})
+                expected = {"name": PRIVACY_SECRET, "key": PRIVACY_KEYS[name]}
+                if {k: secret.get(k) for k in expected} != expected or secret.get("optional"):
+                    problems.append(
+                        f"{ref(obj)} container {c['name']}: {name} is not from the Secret "
+                        f"{PRIVACY_SECRET} key {PRIVACY_KEYS[name]}"
+                    )
+    return problems
+
+
 CHECKS: tuple[Check, ...] = (
     check_containers,
     check_images_pinned,
@@ -579,6 +690,8 @@ CHECKS: tuple[Check, ...] = (
     check_ingest_answers_its_own_413,
     check_mention_detection,
     check_jobs_outlast_the_cluster_start,
+    check_erasure_topic_access,
+    check_privacy_keys,
 )
 
 

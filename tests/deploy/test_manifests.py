@@ -171,7 +171,12 @@ def test_secrets_are_referenced_never_committed(rendered: list[Obj]):
     }
     # The operators' Secrets: each KafkaUser's password (User Operator).
     users = {o["metadata"]["name"] for o in rendered if o["kind"] == "KafkaUser"}
-    ours = {"socialcare-platforms", "socialcare-search", "socialcare-elasticsearch"}
+    ours = {
+        "socialcare-platforms",
+        "socialcare-search",
+        "socialcare-elasticsearch",
+        "socialcare-privacy",
+    }
     assert referenced == ours | users
     assert not [o for o in rendered if o["kind"] == "Secret"]
 
@@ -259,6 +264,44 @@ def _settings_name(objects: list[Obj]) -> str:
         if o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("socialcare-settings-")
     ]
     return name
+
+
+def _user(objects: list[Obj], name: str) -> Obj:
+    return _get(objects, "KafkaUser", name)
+
+
+def _drop_acl(objects: list[Obj], user: str, resource: str) -> None:
+    acls = _user(objects, user)["spec"]["authorization"]["acls"]
+    acls[:] = [a for a in acls if a["resource"].get("name") != resource]
+
+
+def _search_container(objects: list[Obj]) -> Obj:
+    return next(containers(_get(objects, "Deployment", "search")))
+
+
+def _drop_env(container: Obj, name: str) -> None:
+    container["env"] = [e for e in container["env"] if e["name"] != name]
+
+
+def _kafka_egress(objects: list[Obj]) -> list[str]:
+    (values,) = [
+        e["values"]
+        for e in _get(objects, "NetworkPolicy", "socialcare-to-kafka")["spec"]["podSelector"][
+            "matchExpressions"
+        ]
+        if e["key"] == "app.kubernetes.io/component"
+    ]
+    return values
+
+
+def _rename_search_user(objects: list[Obj]) -> None:
+    _user(objects, "socialcare-search-api")["metadata"]["name"] = "socialcare-search"
+    _env(_search_container(objects), "SOCIALCARE_KAFKA_SASL_USERNAME").update(
+        value="socialcare-search"
+    )
+    _env(_search_container(objects), "SOCIALCARE_KAFKA_SASL_PASSWORD")["valueFrom"][
+        "secretKeyRef"
+    ].update(name="socialcare-search")
 
 
 BREAKAGES: dict[str, tuple[Callable[[list[Obj]], None], str]] = {
@@ -402,6 +445,74 @@ BREAKAGES: dict[str, tuple[Callable[[list[Obj]], None], str]] = {
             {"strimzi.io/cluster": "other"}
         ),
         "KafkaTopic/social.events.raw: strimzi.io/cluster",
+    ),
+    "a route worker that may not read the erasure log": (
+        lambda o: _drop_acl(o, "socialcare-route", "social.erasures"),
+        "KafkaUser/socialcare-route: may not Read topic social.erasures",
+    ),
+    "an index worker that may not read the erasure log": (
+        lambda o: _drop_acl(o, "socialcare-index", "social.erasures"),
+        "KafkaUser/socialcare-index: may not Read topic social.erasures",
+    ),
+    "a search API that may not record erasures": (
+        lambda o: _user(o, "socialcare-search-api")["spec"]["authorization"]["acls"][0][
+            "operations"
+        ].remove("Write"),
+        "KafkaUser/socialcare-search-api: may not Write topic social.erasures",
+    ),
+    "a search API producer without IdempotentWrite": (
+        lambda o: _drop_acl(o, "socialcare-search-api", None),  # the cluster ACL has no name
+        "KafkaUser/socialcare-search-api: no IdempotentWrite",
+    ),
+    "a provision Job that cannot see the erasure topic": (
+        lambda o: _drop_acl(o, "socialcare-provision", "social.erasures"),
+        "KafkaUser/socialcare-provision: may not Describe topic social.erasures",
+    ),
+    "a search API without Kafka credentials": (
+        lambda o: _drop_env(_search_container(o), "SOCIALCARE_KAFKA_SASL_USERNAME"),
+        "Deployment/search container search: no Kafka credentials",
+    ),
+    "a search API without a way to Kafka": (
+        lambda o: _kafka_egress(o).remove("search"),
+        "Deployment/search: no network policy lets the search pods reach Kafka",
+    ),
+    "a search API shut out by the Kafka listener": (
+        lambda o: _get(o, "Kafka", "socialcare")["spec"]["kafka"]["listeners"][0][
+            "networkPolicyPeers"
+        ][0]["podSelector"]["matchExpressions"][1]["values"].remove("search"),
+        "the search pods may not connect",
+    ),
+    "a KafkaUser named like a Secret of ours": (
+        _rename_search_user,
+        "SOCIALCARE_SEARCH_API_KEYS is from the Secret socialcare-search, which the User",
+    ),
+    "a service logging with the public key": (
+        lambda o: _drop_env(
+            next(containers(_get(o, "Deployment", "classify-worker"))), "SOCIALCARE_LOG_ID_KEY"
+        ),
+        "Deployment/classify-worker container classify: SOCIALCARE_LOG_ID_KEY is not from",
+    ),
+    "a provision Job logging with the public key": (
+        lambda o: _drop_env(next(containers(_get(o, "Job", "provision"))), "SOCIALCARE_LOG_ID_KEY"),
+        "Job/provision container provision: SOCIALCARE_LOG_ID_KEY is not from",
+    ),
+    "an erasure key from another Secret key": (
+        lambda o: _env(_search_container(o), "SOCIALCARE_ERASURE_KEY")["valueFrom"][
+            "secretKeyRef"
+        ].update(key="log-id-key"),
+        "Deployment/search container search: SOCIALCARE_ERASURE_KEY is not from the Secret",
+    ),
+    "an index worker without the erasure key": (
+        lambda o: _drop_env(
+            next(containers(_get(o, "Deployment", "index-worker"))), "SOCIALCARE_ERASURE_KEY"
+        ),
+        "Deployment/index-worker container index: SOCIALCARE_ERASURE_KEY is not from",
+    ),
+    "an optional erasure key": (
+        lambda o: _env(
+            next(containers(_get(o, "Deployment", "route-worker"))), "SOCIALCARE_ERASURE_KEY"
+        )["valueFrom"]["secretKeyRef"].update(optional=True),
+        "Deployment/route-worker container route: SOCIALCARE_ERASURE_KEY is not from",
     ),
 }
 
