@@ -125,3 +125,13 @@ def test_build_context_holds_what_the_dockerfile_copies():
     }
     assert copied <= allowed, copied - allowed
     assert ".models" not in allowed and ".venv" not in allowed
+
+
+def test_every_role_hashes_with_the_same_erasure_and_log_id_keys():
+    # One key for all: a service with another erasure key misses every recorded
+    # erasure. The search API writes the erasure log, so it reaches Kafka too.
+    for name in ("SOCIALCARE_ERASURE_KEY", "SOCIALCARE_LOG_ID_KEY"):
+        values = {SERVICES[role]["environment"].get(name) for role in (*ROLE_PORTS, "provision")}
+        (value,) = values
+        assert re.fullmatch(re.escape(f"${{{name}:-") + r"[^}]+\}", value or ""), value
+    assert SERVICES["search"]["environment"]["SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"

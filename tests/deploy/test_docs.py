@@ -9,7 +9,7 @@ import re
 
 from socialcare.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
 from tests.conftest import REPO
-from tests.deploy.checks import containers
+from tests.deploy.checks import PRIVACY_KEYS, PRIVACY_SECRET, containers
 from tests.deploy.render import Obj
 
 DOCS = (REPO / "docs" / "deploy.md").read_text()
@@ -51,3 +51,25 @@ def test_the_docs_state_the_tested_versions_and_the_operators():
     for operator in ("Strimzi", "ECK", "KEDA", "Prometheus Operator"):
         (row,) = [line for line in prerequisites.splitlines() if f"[{operator}]" in line]
         assert re.search(r"\| \d+\.\d+", row), row
+
+
+def test_the_docs_create_the_privacy_secret_the_containers_read(rendered: list[Obj]):
+    used = {
+        env["valueFrom"]["secretKeyRef"]["key"]
+        for obj in rendered
+        for c in containers(obj)
+        for env in c.get("env", [])
+        if env.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == PRIVACY_SECRET
+    }
+    assert used == set(PRIVACY_KEYS.values())
+    command = DOCS.split(f"create secret generic {PRIVACY_SECRET}", 1)[1].split("```", 1)[0]
+    assert set(re.findall(r"--from-literal=([\w-]+)=", command)) == used
+    for variable, key in PRIVACY_KEYS.items():
+        (row,) = [line for line in DOCS.splitlines() if line.strip().startswith(f"| `{key}` |")]
+        assert f"`{variable}`" in row
+
+
+def test_the_docs_name_every_kafka_user(rendered: list[Obj]):
+    users = {o["metadata"]["name"] for o in rendered if o["kind"] == "KafkaUser"}
+    notes = DOCS.split("## Security notes", 1)[1]
+    assert {u for u in users if f"`{u}`" not in notes} == set()
