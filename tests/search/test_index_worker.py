@@ -16,6 +16,25 @@ from tests.support.pipeline import fresh_group
 pytestmark = pytest.mark.integration
 
 
+def index_worker(settings, tmp_path) -> ServiceProcess:
+    """An index worker of its own: a consumer group at the end of the routed topic, the
+    test's alias, and a port that is picked again if another process takes it first."""
+    port = str(free_port())
+    return ServiceProcess(
+        ["search", "index-worker"],
+        env={
+            "SOCIALCARE_INDEX_APP_ID": fresh_group(settings, "socialcare-index-it", ROUTED.name),
+            "SOCIALCARE_INDEX_ALIAS": settings.index_alias,
+            "SOCIALCARE_EMBEDDING_DIMS": "4",
+            "SOCIALCARE_INDEX_WEB_PORT": port,
+            "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / "data"),
+        },
+        ready_url=f"http://127.0.0.1:{port}/readyz",
+        log=tmp_path / "worker.log",
+        port_setting="SOCIALCARE_INDEX_WEB_PORT",
+    )
+
+
 def test_index_worker_stores_each_event_once_and_dead_letters_the_rest(search_settings, tmp_path):
     settings = search_settings.model_copy(
         update={"index_alias": f"test-worker-{uuid.uuid4().hex[:8]}"}
@@ -38,19 +57,7 @@ def test_index_worker_stores_each_event_once_and_dead_letters_the_rest(search_se
         }
     )
     poison = f'{{"event_id": "{run}'.encode()
-    port = free_port()
-    worker = ServiceProcess(
-        ["search", "index-worker"],
-        env={
-            "SOCIALCARE_INDEX_APP_ID": fresh_group(settings, "socialcare-index-it", ROUTED.name),
-            "SOCIALCARE_INDEX_ALIAS": settings.index_alias,
-            "SOCIALCARE_EMBEDDING_DIMS": "4",
-            "SOCIALCARE_INDEX_WEB_PORT": str(port),
-            "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / "data"),
-        },
-        ready_url=f"http://127.0.0.1:{port}/readyz",
-        log=tmp_path / "worker.log",
-    )
+    worker = index_worker(settings, tmp_path)
     dlq = TopicTail(settings, DLQ.name)
     es = elastic.client(settings)
     worker.start()
@@ -117,19 +124,7 @@ def test_a_write_blocked_index_holds_the_events_back_instead_of_dead_lettering_t
     es = elastic.client(settings)
     elastic.ensure_index(es, settings)
     es.indices.put_settings(index=settings.index_alias, settings={"index.blocks.write": True})
-    port = free_port()
-    worker = ServiceProcess(
-        ["search", "index-worker"],
-        env={
-            "SOCIALCARE_INDEX_APP_ID": fresh_group(settings, "socialcare-index-it", ROUTED.name),
-            "SOCIALCARE_INDEX_ALIAS": settings.index_alias,
-            "SOCIALCARE_EMBEDDING_DIMS": "4",
-            "SOCIALCARE_INDEX_WEB_PORT": str(port),
-            "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / "data"),
-        },
-        ready_url=f"http://127.0.0.1:{port}/readyz",
-        log=tmp_path / "worker.log",
-    )
+    worker = index_worker(settings, tmp_path)
     dlq = TopicTail(settings, DLQ.name)
     worker.start()
     try:
