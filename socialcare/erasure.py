@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import itertools
 import threading
 import time
 import uuid
@@ -329,7 +330,7 @@ class ErasureFollower:
         from kafka.errors import KafkaError
 
         delays = (0.5, 1.0, 2.0, 5.0, 10.0)
-        for attempt in range(1_000_000):
+        for attempt in itertools.count():
             try:
                 await self.synced()
                 return

@@ -17,20 +17,24 @@ SERVER = (
 )
 
 
+def fake_service(port: int, tmp_path, port_setting: str | None = None) -> ServiceProcess:
+    return ServiceProcess(
+        ["fake"],
+        env={"FAKE_PORT": str(port)},
+        ready_url=f"http://127.0.0.1:{port}/",
+        log=tmp_path / "fake.log",
+        port_setting=port_setting,
+        command=[sys.executable, "-c", SERVER],
+    )
+
+
 def test_a_service_whose_port_was_taken_meanwhile_moves_to_a_free_one(tmp_path):
     with socket.socket() as thief:
         # The port free_port() returned was taken before the service could bind it.
         thief.bind(("127.0.0.1", 0))
         thief.listen()
         taken = thief.getsockname()[1]
-        service = ServiceProcess(
-            ["fake"],
-            env={"FAKE_PORT": str(taken)},
-            ready_url=f"http://127.0.0.1:{taken}/",
-            log=tmp_path / "fake.log",
-            port_setting="FAKE_PORT",
-            command=[sys.executable, "-c", SERVER],
-        )
+        service = fake_service(taken, tmp_path, port_setting="FAKE_PORT")
         try:
             service.start(timeout=60)
             assert service.port != taken
@@ -46,12 +50,6 @@ def test_a_port_the_caller_chose_is_not_moved(tmp_path):
         thief.bind(("127.0.0.1", 0))
         thief.listen()
         taken = thief.getsockname()[1]
-        service = ServiceProcess(
-            ["fake"],
-            env={"FAKE_PORT": str(taken)},
-            ready_url=f"http://127.0.0.1:{taken}/",
-            log=tmp_path / "fake.log",
-            command=[sys.executable, "-c", SERVER],
-        )
+        service = fake_service(taken, tmp_path)
         with pytest.raises(RuntimeError, match="exited"):
             service.start(timeout=60)

@@ -35,20 +35,25 @@ def index_worker(settings, tmp_path) -> ServiceProcess:
     )
 
 
-def test_index_worker_stores_each_event_once_and_dead_letters_the_rest(search_settings, tmp_path):
-    settings = search_settings.model_copy(
-        update={"index_alias": f"test-worker-{uuid.uuid4().hex[:8]}"}
-    )
-    run = uuid.uuid4().hex[:8]
-    events = [
+def fresh_events(run: str, rows) -> list:
+    """The fixture rows as events of this run only (ids no other test has indexed)."""
+    return [
         routed(row).model_copy(
             update={
                 "platform_message_id": f"{run}-{row[0]}",
                 "event_id": f"{row[1]}:{run}-{row[0]}",
             }
         )
-        for row in ROWS[:3]
+        for row in rows
     ]
+
+
+def test_index_worker_stores_each_event_once_and_dead_letters_the_rest(search_settings, tmp_path):
+    settings = search_settings.model_copy(
+        update={"index_alias": f"test-worker-{uuid.uuid4().hex[:8]}"}
+    )
+    run = uuid.uuid4().hex[:8]
+    events = fresh_events(run, ROWS[:3])
     wrong_dims = events[0].model_copy(
         update={
             "platform_message_id": f"{run}-dims",
@@ -112,15 +117,7 @@ def test_a_write_blocked_index_holds_the_events_back_instead_of_dead_lettering_t
         update={"index_alias": f"test-worker-{uuid.uuid4().hex[:8]}"}
     )
     run = uuid.uuid4().hex[:8]
-    events = [
-        routed(row).model_copy(
-            update={
-                "platform_message_id": f"{run}-{row[0]}",
-                "event_id": f"{row[1]}:{run}-{row[0]}",
-            }
-        )
-        for row in ROWS[2:5]
-    ]
+    events = fresh_events(run, ROWS[2:5])
     es = elastic.client(settings)
     elastic.ensure_index(es, settings)
     es.indices.put_settings(index=settings.index_alias, settings={"index.blocks.write": True})
