@@ -72,21 +72,5 @@ class TopicTail:
         self.records.extend(found)
         return found
 
-    def drain(self, match: Callable[[Any], bool] | None = None, timeout: float = 60.0) -> list:
-        """Every record (``match`` accepts) up to the topics' end offsets as they are
-        now: after a producer's send was acknowledged, its record is among them."""
-        keep = match or (lambda _: True)
-        ends = self.consumer.end_offsets(self.partitions)
-        deadline = time.monotonic() + timeout
-        while any(self.consumer.position(tp) < end for tp, end in ends.items()):
-            assert time.monotonic() < deadline, "could not read up to the end offsets"
-            for batch in self.consumer.poll(timeout_ms=300).values():
-                self.records.extend(r for r in batch if keep(r))
-        return self.records
-
-    def count_since_start(self) -> int:
-        end = self.consumer.end_offsets(self.partitions)
-        return sum(end[tp] - self.start[tp] for tp in self.partitions)
-
     def close(self) -> None:
         self.consumer.close()
