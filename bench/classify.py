@@ -23,17 +23,15 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from kafka import TopicPartition
 
-from services.classify.data import load
-from services.classify.predict import BACKENDS
-from services.classify.settings import ClassifySettings
-from services.pipeline import ServiceProcess, free_port
 from socialcare import kafka
+from socialcare.classify.data import load
+from socialcare.classify.predict import BACKENDS
+from socialcare.classify.settings import ClassifySettings
 from socialcare.schema import Event
 from socialcare.topics import CLASSIFIED, RAW
+from socialcare_dev.pipeline import ServiceProcess, free_port
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -44,8 +42,8 @@ def percentile(values: list[float], q: float) -> float:
 def one_backend(backend: str, batch: int, texts: int) -> dict:
     """Runs in its own process: measures one backend, returns the figures."""
     started = time.perf_counter()
-    from services.classify.evaluate import evaluate
-    from services.classify.predict import Predictor
+    from socialcare.classify.evaluate import evaluate
+    from socialcare.classify.predict import Predictor
 
     model_dir = ClassifySettings().model_dir
     predictor = Predictor(model_dir, backend)

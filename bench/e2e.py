@@ -29,19 +29,17 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import httpx
 from kafka import TopicPartition
 
-from services import tracking
-from services.classify.settings import ClassifySettings
-from services.traffic import Traffic
 from socialcare import elastic, kafka
+from socialcare.classify.settings import ClassifySettings
 from socialcare.settings import Settings
-from socialcare.stack import LocalStack
 from socialcare.topics import CLASSIFIED, RAW, ROUTED
-from tests.support.pipeline import isolated_pipeline
+from socialcare_dev import tracking
+from socialcare_dev.isolation import isolated_pipeline
+from socialcare_dev.stack import LocalStack
+from socialcare_dev.traffic import Traffic
 
 STAGES = (("ingest", RAW.name), ("classify", CLASSIFIED.name), ("route", ROUTED.name))
 
@@ -66,8 +64,8 @@ def cpu_by_session() -> dict[int, float]:
 def classifier_alone(texts: list[str], batch: int) -> tuple[float, float]:
     """texts/s of the model alone and of model + language identification (what the
     worker does per event), both cores to itself, micro-batches in arrival order."""
-    from services.classify.language import LanguageIdentifier
-    from services.classify.predict import Predictor
+    from socialcare.classify.language import LanguageIdentifier
+    from socialcare.classify.predict import Predictor
 
     predictor = Predictor(ClassifySettings().model_dir)
     languages = LanguageIdentifier()

@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import json
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -25,9 +24,7 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from services.pipeline import ServiceProcess, free_port
+from socialcare_dev.pipeline import ServiceProcess, free_port
 
 SECRET = "bench-secret"
 PAGE = "104729318201355"

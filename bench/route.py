@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -22,13 +21,11 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from services.pipeline import ServiceProcess, free_port
 from socialcare import kafka
 from socialcare.schema import ClassifiedEvent
 from socialcare.settings import Settings
 from socialcare.topics import CLASSIFIED, ROUTED
+from socialcare_dev.pipeline import ServiceProcess, free_port
 
 INTENTS = ["defect", "order_issue", "shipping", "praise", "other"]
 LANGUAGES = ["en", "es", "de", "kk", "fa", "it", "ru", "tr"]

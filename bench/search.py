@@ -15,20 +15,17 @@ import asyncio
 import json
 import random
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from services.pipeline import ServiceProcess, free_port
-from services.search.indexer import Indexer
-from services.search.settings import SearchSettings
 from socialcare import elastic
 from socialcare.schema import RoutedEvent
+from socialcare.search.indexer import Indexer
+from socialcare.search.settings import SearchSettings
+from socialcare_dev.pipeline import ServiceProcess, free_port
 
 ALIAS = "bench-events"
 BENCH_KEY = "bench-reader-key-0123"

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 VENV=${SOCIALCARE_VENV:-.venv}
-stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+stamp="$VENV/.installed-$(cat pyproject.toml devtools/pyproject.toml | sha256sum | cut -c1-16)"
 
 if [ ! -f "$stamp" ]; then
   if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
@@ -15,7 +15,9 @@ if [ ! -f "$stamp" ]; then
   echo "[bootstrap] creating $VENV and installing the project (first run takes a few minutes)" >&2
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --upgrade pip
-  "$VENV/bin/pip" install --quiet --progress-bar off -e '.[dev]'
+  # The product and the development tools (devtools/), both editable. setuptools'
+  # warning that a folder named like the package takes precedence is about this layout.
+  PYTHONWARNINGS=ignore "$VENV/bin/pip" install --quiet --progress-bar off -e '.[dev]' -e ./devtools
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi

@@ -6,7 +6,6 @@ Every variable is prefixed ``SOCIALCARE_``; the defaults suit the local stack th
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
@@ -87,15 +86,6 @@ class Settings(BaseSettings):
         "ids in logs (they can hold phone numbers); the same in every service so one event "
         "can be followed through the pipeline. Unset: a public fallback key.",
     )
-    stack_dir: Path = Field(
-        Path(".stack"),
-        description="Where `socialcare stack` keeps downloads, data and logs of the local stack.",
-    )
-    stack_kafka_heap: str = Field("1g", description="JVM heap of the local Kafka broker.")
-    stack_elasticsearch_heap: str = Field("1g", description="JVM heap of the local ES node.")
-    stack_start_timeout: float = Field(
-        180.0, gt=0, description="Seconds `stack up` waits for each server to become ready."
-    )
 
     @model_validator(mode="after")
     def _security_is_consistent(self) -> Self:
@@ -148,9 +138,3 @@ class Settings(BaseSettings):
     def elasticsearch_address(self) -> tuple[str, int]:
         parts = urlsplit(self.elasticsearch_url)
         return parts.hostname or "127.0.0.1", parts.port or 9200
-
-
-@lru_cache
-def get_settings() -> Settings:
-    """The process-wide settings; tests build their own ``Settings`` instead."""
-    return Settings()

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from socialcare.settings import Settings
-from socialcare.stack import LocalStack
+from socialcare_dev.settings import StackSettings
+from socialcare_dev.stack import LocalStack
 from tests.support import model_skip
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,25 +22,33 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def all_setting_names() -> set[str]:
     """Every SOCIALCARE_* variable: the shared settings and each service's additions."""
-    from services.classify.settings import ClassifySettings
-    from services.ingest.settings import IngestSettings
-    from services.route.settings import RouteSettings
-    from services.search.settings import SearchSettings
+    from socialcare.classify.settings import ClassifySettings
     from socialcare.erasure import ErasureSettings
+    from socialcare.ingest.settings import IngestSettings
+    from socialcare.route.settings import RouteSettings
+    from socialcare.search.settings import SearchSettings
     from socialcare.topics import Retention
 
-    models = (IngestSettings, RouteSettings, SearchSettings, ClassifySettings, ErasureSettings)
+    models = (
+        IngestSettings,
+        RouteSettings,
+        SearchSettings,
+        ClassifySettings,
+        ErasureSettings,
+        StackSettings,
+    )
     names = {f"SOCIALCARE_{name.upper()}" for m in models for name in m.model_fields}
     return names | {f"SOCIALCARE_RETENTION_{name.upper()}" for name in Retention.model_fields}
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    return Settings()
+def settings() -> StackSettings:
+    """The settings of this test run: the product's plus the local stack's."""
+    return StackSettings()
 
 
 @pytest.fixture(scope="session")
-def stack(settings: Settings) -> Iterator[LocalStack]:
+def stack(settings: StackSettings) -> Iterator[LocalStack]:
     """The real local Kafka + Elasticsearch, started once per test session.
 
     Uses the same code as `socialcare stack up`; stops the stack afterwards only if

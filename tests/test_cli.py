@@ -1,7 +1,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from services.cli import app
+from socialcare.cli import app
 
 runner = CliRunner()
 

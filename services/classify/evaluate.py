@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from services.classify.data import CORPUS_DIR, INTENTS, SENTIMENTS, load
-from services.classify.predict import Backend, Predictor
+from socialcare.classify.data import CORPUS_DIR, INTENTS, SENTIMENTS, load
+from socialcare.classify.predict import Backend, Predictor
 
 
 def macro_f1(pairs: list[tuple[str, str]], labels: list[str]) -> float:

@@ -19,7 +19,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from services.classify.tokenizer import encode, load_tokenizer
+from socialcare.classify.tokenizer import encode, load_tokenizer
 
 INT8_FILE = "model.int8.onnx"
 INPUTS = ("input_ids", "attention_mask")
@@ -33,7 +33,7 @@ def export_int8(model_dir: Path) -> Path:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from services.classify.model import Classifier
+    from socialcare.classify.model import Classifier
 
     model = Classifier.load(model_dir)
     ids, mask = encode(load_tokenizer(model_dir, 16), ["an example to trace", "hi"])

@@ -14,7 +14,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import BertModel
 
-from services.classify.data import INTENTS, SENTIMENTS
+from socialcare.classify.data import INTENTS, SENTIMENTS
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -16,9 +16,9 @@ from typing import Literal
 
 import numpy as np
 
-from services.classify.data import INTENTS, SENTIMENTS
-from services.classify.export import INPUTS, INT8_FILE
-from services.classify.tokenizer import load_tokenizer, pad, token_ids
+from socialcare.classify.data import INTENTS, SENTIMENTS
+from socialcare.classify.export import INPUTS, INT8_FILE
+from socialcare.classify.tokenizer import load_tokenizer, pad, token_ids
 
 Backend = Literal["onnx-int8", "torch-fp32", "torch-bf16"]
 BACKENDS: tuple[Backend, ...] = ("onnx-int8", "torch-fp32", "torch-bf16")
@@ -128,7 +128,7 @@ def _onnx(model_dir: Path, threads: int) -> Run:
 def _torch(model_dir: Path, backend: Backend, threads: int) -> Run:
     import torch
 
-    from services.classify.model import Classifier
+    from socialcare.classify.model import Classifier
 
     if threads:
         torch.set_num_threads(threads)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from services.classify.predict import Backend
+from socialcare.classify.predict import Backend
 from socialcare.settings import Settings
 
 

@@ -21,10 +21,10 @@ import torch
 from torch import nn
 from transformers import get_linear_schedule_with_warmup
 
-from services.classify.data import CORPUS_DIR, INTENTS, SENTIMENTS, Example, load
-from services.classify.export import export_int8
-from services.classify.model import Classifier
-from services.classify.tokenizer import encode, load_tokenizer
+from socialcare.classify.data import CORPUS_DIR, INTENTS, SENTIMENTS, Example, load
+from socialcare.classify.export import export_int8
+from socialcare.classify.model import Classifier
+from socialcare.classify.tokenizer import encode, load_tokenizer
 
 
 @dataclass

@@ -15,10 +15,10 @@ import asyncio
 import faust
 from pydantic import ValidationError
 
-from services.classify.language import LanguageIdentifier
-from services.classify.predict import Predictor
-from services.classify.settings import ClassifySettings
 from socialcare import kafka
+from socialcare.classify.language import LanguageIdentifier
+from socialcare.classify.predict import Predictor
+from socialcare.classify.settings import ClassifySettings
 from socialcare.metrics import EVENTS, STAGE_SECONDS
 from socialcare.schema import Classification, ClassifiedEvent, Event
 from socialcare.streams import (

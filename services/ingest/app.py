@@ -18,8 +18,8 @@ from prometheus_client import make_asgi_app
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.ingest import signatures
-from services.ingest.adapters import (
+from socialcare.ingest import signatures
+from socialcare.ingest.adapters import (
     Adapter,
     BadPayload,
     Context,
@@ -29,11 +29,11 @@ from services.ingest.adapters import (
     viber,
     x,
 )
-from services.ingest.adapters.generic import MAX_BATCH, MAX_MESSAGE_ID
-from services.ingest.metrics import IGNORED, REQUESTS, ignored_label
-from services.ingest.publisher import EventPublisher, PublishError, RecentIds
-from services.ingest.settings import IngestSettings
-from services.ingest.signatures import CRC_TOKEN_PATTERN, SignatureError
+from socialcare.ingest.adapters.generic import MAX_BATCH, MAX_MESSAGE_ID
+from socialcare.ingest.metrics import IGNORED, REQUESTS, ignored_label
+from socialcare.ingest.publisher import EventPublisher, PublishError, RecentIds
+from socialcare.ingest.settings import IngestSettings
+from socialcare.ingest.signatures import CRC_TOKEN_PATTERN, SignatureError
 from socialcare.logging import get_logger
 from socialcare.metrics import EVENTS
 from socialcare.schema import RESERVED_PLATFORMS, Event

@@ -27,7 +27,7 @@ def serve(
     """
     import uvicorn
 
-    from services.ingest.app import create_app
+    from socialcare.ingest.app import create_app
 
     # log_config=None keeps uvicorn on the process's structured logging.
     uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
@@ -52,6 +52,6 @@ def replay(
     For backfills and demos. Events are validated first; an invalid line stops the
     replay before anything is sent, naming the line.
     """
-    from services.ingest.replay import replay_file
+    from socialcare.ingest.replay import replay_file
 
     replay_file(file, url=url, api_key=api_key, to_kafka=kafka, batch_size=batch_size)

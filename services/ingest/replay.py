@@ -11,9 +11,9 @@ import typer
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from services.ingest.publisher import EventPublisher
-from services.ingest.settings import IngestSettings
 from socialcare.erasure import ErasureFollower
+from socialcare.ingest.publisher import EventPublisher
+from socialcare.ingest.settings import IngestSettings
 from socialcare.schema import Event
 
 

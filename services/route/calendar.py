@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.route.config import DAYS, BusinessHours
+from socialcare.route.config import DAYS, BusinessHours
 
 
 def due_at(start: datetime, minutes: float, hours: BusinessHours | None) -> datetime:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from services.route.config import ConfigError, load_config
+from socialcare.route.config import ConfigError, load_config
 
 app = typer.Typer(
     help="Assign classified events to support.queue.<language>.<skill> topics with a "
@@ -28,9 +28,9 @@ def worker() -> None:
     rejected and the old rules kept). Health, readiness and metrics on
     SOCIALCARE_ROUTE_WEB_PORT (6067).
     """
-    from services.route.settings import RouteSettings
-    from services.route.worker import create_app
     from socialcare.kafka import run_worker
+    from socialcare.route.settings import RouteSettings
+    from socialcare.route.worker import create_app
 
     settings = RouteSettings()
     try:
@@ -57,8 +57,8 @@ def explain(
     The event is taken as the first message of its conversation (explain has no
     access to the worker's conversation table).
     """
-    from services.route.rules import route
-    from services.route.settings import RouteSettings
+    from socialcare.route.rules import route
+    from socialcare.route.settings import RouteSettings
     from socialcare.schema import ClassifiedEvent
 
     try:

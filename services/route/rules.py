@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from services.route.calendar import due_at
-from services.route.config import BusinessHours, Condition, PriorityRule, RoutingConfig
+from socialcare.route.calendar import due_at
+from socialcare.route.config import BusinessHours, Condition, PriorityRule, RoutingConfig
 from socialcare.schema import UNDETERMINED, ClassifiedEvent, Direction, Kind, Priority, Routing
 from socialcare.topics import queue_topic
 

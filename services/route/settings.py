@@ -2,7 +2,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from services.route.config import DEFAULT_CONFIG
+from socialcare.route.config import DEFAULT_CONFIG
 from socialcare.settings import Settings
 
 

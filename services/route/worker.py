@@ -6,7 +6,7 @@ is only acknowledged - its offset only committed - once Kafka has the routed cop
 on both topics (socialcare.streams.process_durably).
 
 Routing is idempotent by event_id: a redelivered event gets its first decision again
-and leaves the state as it is (services.route.rules). A record that fails for a
+and leaves the state as it is (socialcare.route.rules). A record that fails for a
 reason of its own is a dead letter, so its partition's offset keeps moving.
 Conversations idle longer than any rule or deadline looks back are forgotten, with a
 tombstone in the changelog.
@@ -26,12 +26,12 @@ from kafka.errors import KafkaError
 from kafka.partitioner.default import murmur2
 from pydantic import ValidationError
 
-from services.route.config import ConfigError, RoutingConfig, load_config
-from services.route.rules import ConversationState, conversation_lifetime, route
-from services.route.settings import RouteSettings
 from socialcare import kafka
 from socialcare.erasure import ErasureFollower, conversation_hash
 from socialcare.logging import get_logger
+from socialcare.route.config import ConfigError, RoutingConfig, load_config
+from socialcare.route.rules import ConversationState, conversation_lifetime, route
+from socialcare.route.settings import RouteSettings
 from socialcare.schema import ClassifiedEvent, RoutedEvent
 from socialcare.streams import Outgoing, bytes_topic, dead_letter, dlq_topic, process_durably
 from socialcare.topics import (

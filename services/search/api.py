@@ -21,8 +21,10 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, make_asgi_app
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.search import queries
-from services.search.models import (
+from socialcare import elastic, erasure
+from socialcare.logging import get_logger
+from socialcare.search import queries
+from socialcare.search.models import (
     AuthorHistory,
     Conversation,
     ConversationSummary,
@@ -36,9 +38,7 @@ from services.search.models import (
     StatsBucket,
     StoredEvent,
 )
-from services.search.settings import SearchSettings
-from socialcare import elastic, erasure
-from socialcare.logging import get_logger
+from socialcare.search.settings import SearchSettings
 
 log = get_logger(__name__)
 CONSOLE = pathlib.Path(__file__).resolve().parent / "console"

@@ -18,8 +18,8 @@ def serve(
     import uvicorn
     from pydantic import ValidationError
 
-    from services.search.api import create_app
-    from services.search.settings import SearchSettings
+    from socialcare.search.api import create_app
+    from socialcare.search.settings import SearchSettings
 
     try:
         settings = SearchSettings()
@@ -37,10 +37,10 @@ def index_worker() -> None:
     the bulk request succeeded; refused documents go to the DLQ with the reason.
     Health, readiness and metrics on SOCIALCARE_INDEX_WEB_PORT (6068).
     """
-    from services.search.settings import SearchSettings
-    from services.search.worker import create_app
     from socialcare import elastic
     from socialcare.kafka import run_worker
+    from socialcare.search.settings import SearchSettings
+    from socialcare.search.worker import create_app
 
     settings = SearchSettings()
     es = elastic.client(settings)

@@ -21,10 +21,10 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, helpers
 from elasticsearch.exceptions import ApiError, ConnectionError, TransportError
 
-from services.search.documents import document, is_reply
 from socialcare.logging import get_logger
 from socialcare.metrics import STAGE_SECONDS
 from socialcare.schema import RoutedEvent
+from socialcare.search.documents import document, is_reply
 
 log = get_logger(__name__)
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import faust
 from pydantic import ValidationError
 
-from services.search.indexer import Indexer, IndexRejected
-from services.search.settings import SearchSettings
 from socialcare import elastic, kafka
 from socialcare.erasure import ErasureFollower, delete_late_arrivals
 from socialcare.logging import get_logger
 from socialcare.metrics import EVENTS
 from socialcare.schema import RoutedEvent
+from socialcare.search.indexer import Indexer, IndexRejected
+from socialcare.search.settings import SearchSettings
 from socialcare.streams import (
     Outgoing,
     bytes_topic,

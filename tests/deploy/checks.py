@@ -12,7 +12,7 @@ from typing import Any
 
 import typer.main
 
-from services.cli import app as cli_app
+from socialcare.cli import app as cli_app
 from tests.conftest import all_setting_names
 from tests.deploy.render import POD_TEMPLATE_PATHS, Obj
 
@@ -501,7 +501,7 @@ def _bytes(size: str) -> int:
 def check_ingest_answers_its_own_413(objects: list[Obj]) -> list[str]:
     """The ingress lets through bodies larger than ingest accepts, so ingest, not
     nginx (1m by default), answers a too large webhook with its 413 and reason."""
-    from services.ingest.settings import IngestSettings
+    from socialcare.ingest.settings import IngestSettings
 
     config_maps = _by_kind(objects, "ConfigMap")
     problems = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from socialcare.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
+from socialcare_dev.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
 from tests.conftest import REPO
 from tests.deploy.checks import PRIVACY_KEYS, PRIVACY_SECRET, containers
 from tests.deploy.render import Obj

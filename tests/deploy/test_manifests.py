@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import pytest
 
-from services.classify.settings import ClassifySettings
-from services.route.settings import RouteSettings
-from services.search.settings import SearchSettings
-from socialcare.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
+from socialcare.classify.settings import ClassifySettings
+from socialcare.route.settings import RouteSettings
+from socialcare.search.settings import SearchSettings
+from socialcare_dev.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
 from tests.deploy import checks, schemas
 from tests.deploy.checks import containers, pod_spec
 from tests.deploy.conftest import K8S, OVERLAYS

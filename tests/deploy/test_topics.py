@@ -10,9 +10,9 @@ from types import ModuleType, SimpleNamespace
 import pytest
 import yaml
 
-from services.route import worker as route_worker
-from services.route.config import DEFAULT_CONFIG, load_config
-from services.route.settings import RouteSettings
+from socialcare.route import worker as route_worker
+from socialcare.route.config import DEFAULT_CONFIG, load_config
+from socialcare.route.settings import RouteSettings
 from socialcare.topics import CONVERSATIONS_CHANGELOG_CONFIG, PIPELINE_TOPICS, TopicSpec
 from tests.deploy.conftest import K8S
 from tests.deploy.render import Obj

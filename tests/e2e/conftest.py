@@ -1,7 +1,7 @@
 import pytest
 
-from services.classify.settings import ClassifySettings
-from tests.support.pipeline import isolated_pipeline
+from socialcare.classify.settings import ClassifySettings
+from socialcare_dev.isolation import isolated_pipeline
 
 
 @pytest.fixture(scope="package")

@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
-from services.classify.settings import ClassifySettings
-from services.demo import PORT_VARIABLES
 from socialcare import elastic, kafka
+from socialcare.classify.settings import ClassifySettings
+from socialcare_dev.demo import PORT_VARIABLES
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -50,7 +50,7 @@ def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
         | own_names
     )
     result = subprocess.run(
-        [sys.executable, "-m", "services", "demo", "--events", "80", "--rate", "20"],
+        [sys.executable, "-m", "socialcare", "demo", "--events", "80", "--rate", "20"],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -16,12 +16,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import httpx
 import pytest
 
-from services import tracking
-from services.classify.data import load
-from services.traffic import Traffic
 from socialcare import elastic, kafka
+from socialcare.classify.data import load
 from socialcare.schema import DeadLetter, Event
 from socialcare.topics import CLASSIFIED, DLQ, RAW, ROUTED
+from socialcare_dev import tracking
+from socialcare_dev.traffic import Traffic
 from tests.conftest import event_data
 from tests.support.census import EventCensus, assert_at_least_once, conversation_contacts
 from tests.support.kafka_tail import TopicTail

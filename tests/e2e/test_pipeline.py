@@ -10,11 +10,11 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.traffic import Secrets
 from socialcare.schema import ClassifiedEvent, Event, RoutedEvent
 from socialcare.topics import CLASSIFIED, RAW, ROUTED
+from socialcare_dev.isolation import API_KEY
+from socialcare_dev.traffic import Secrets
 from tests.support.kafka_tail import TopicTail
-from tests.support.pipeline import API_KEY
 
 pytestmark = pytest.mark.integration
 JSON = {"Content-Type": "application/json"}

@@ -6,8 +6,8 @@ import hashlib
 import hmac
 from collections.abc import Callable
 
-from services.ingest.settings import IngestSettings
-from services.ingest.signatures import meta_signature, viber_signature, x_signature
+from socialcare.ingest.settings import IngestSettings
+from socialcare.ingest.signatures import meta_signature, viber_signature, x_signature
 from socialcare.schema import Event
 
 API_KEY = "integration-key-1"

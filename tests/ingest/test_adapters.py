@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from services.ingest.adapters import BadPayload, Context, generic, meta, telegram, viber, x
+from socialcare.ingest.adapters import BadPayload, Context, generic, meta, telegram, viber, x
 from socialcare.schema import Attachment, Author, Direction, Kind
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"

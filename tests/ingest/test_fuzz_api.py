@@ -26,10 +26,10 @@ from kafka.admin import NewTopic
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events
 
-from services.ingest.app import create_app
-from services.ingest.publisher import EventPublisher
-from services.ingest.settings import IngestSettings
 from socialcare import kafka
+from socialcare.ingest.app import create_app
+from socialcare.ingest.publisher import EventPublisher
+from socialcare.ingest.settings import IngestSettings
 from socialcare.schema import Event
 from tests.ingest.support import OUTBOUND_KEY, SECRETS, SIGNERS
 from tests.support.kafka_tail import TopicTail

@@ -18,12 +18,12 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
-from services.ingest.adapters import Context
-from services.ingest.adapters.base import MAX_DEPTH
-from services.ingest.app import create_app
-from services.ingest.publisher import PublishError
-from services.ingest.settings import IngestSettings
-from services.ingest.signatures import x_signature
+from socialcare.ingest.adapters import Context
+from socialcare.ingest.adapters.base import MAX_DEPTH
+from socialcare.ingest.app import create_app
+from socialcare.ingest.publisher import PublishError
+from socialcare.ingest.settings import IngestSettings
+from socialcare.ingest.signatures import x_signature
 from socialcare.schema import KNOWN_PLATFORMS
 from tests.ingest.support import (
     API_KEY,

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from services.ingest.app import create_app
-from services.ingest.publisher import EventPublisher
-from services.ingest.settings import IngestSettings
-from services.ingest.signatures import x_signature
+from socialcare.ingest.app import create_app
+from socialcare.ingest.publisher import EventPublisher
+from socialcare.ingest.settings import IngestSettings
+from socialcare.ingest.signatures import x_signature
 from socialcare.schema import Event
 from socialcare.topics import RAW
 from tests.ingest.support import API_KEY, SECRETS

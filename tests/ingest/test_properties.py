@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.ingest.adapters import BadPayload, Context, generic, meta, telegram, viber, x
-from services.ingest.app import create_app
-from services.ingest.metrics import IGNORED_TYPES, IGNORING_PLATFORMS, ignored_label
+from socialcare.ingest.adapters import BadPayload, Context, generic, meta, telegram, viber, x
+from socialcare.ingest.app import create_app
+from socialcare.ingest.metrics import IGNORED_TYPES, IGNORING_PLATFORMS, ignored_label
 from socialcare.schema import KNOWN_PLATFORMS, RESERVED_PLATFORMS, Event
 from tests.conftest import event_data
 from tests.ingest.support import RecordingPublisher, signed_headers, unit_settings

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from typer.testing import CliRunner
 
-from services.cli import app
+from socialcare.cli import app
 from socialcare.schema import Event
 from socialcare.topics import RAW
 from tests.conftest import event_data

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from services.ingest import signatures
-from services.ingest.signatures import SignatureError
+from socialcare.ingest import signatures
+from socialcare.ingest.signatures import SignatureError
 
 BODY = json.dumps({"text": "Punjač je pregorio 😡"}).encode()  # ASCII-escaped, as Meta sends
 

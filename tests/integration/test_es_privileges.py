@@ -31,13 +31,13 @@ import pytest
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
-from services.search.api import create_app
-from services.search.indexer import Indexer
-from services.search.settings import SearchSettings
 from socialcare import elastic
 from socialcare.schema import RoutedEvent
+from socialcare.search.api import create_app
+from socialcare.search.indexer import Indexer
+from socialcare.search.settings import SearchSettings
 from socialcare.settings import Settings
-from socialcare.stack.elasticsearch_server import SecureElasticsearchServer
+from socialcare_dev.stack.elasticsearch_server import SecureElasticsearchServer
 from tests.conftest import REPO
 
 ROLES_FILE = REPO / "deploy" / "elasticsearch" / "api-key-roles.json"

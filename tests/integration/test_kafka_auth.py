@@ -21,9 +21,9 @@ from kafka.errors import KafkaError
 from socialcare import kafka
 from socialcare.schema import Event
 from socialcare.settings import Settings
-from socialcare.stack import LocalStack
-from socialcare.stack.kafka_server import SASL_MECHANISM, SASL_PASSWORD, SASL_USERNAME
 from socialcare.topics import TopicSpec
+from socialcare_dev.stack import LocalStack
+from socialcare_dev.stack.kafka_server import SASL_MECHANISM, SASL_PASSWORD, SASL_USERNAME
 
 pytestmark = pytest.mark.integration
 

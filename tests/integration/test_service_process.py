@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from services.pipeline import ServiceProcess
+from socialcare_dev.pipeline import ServiceProcess
 
 # A stand-in service: an HTTP server on the port its variable names, which exits with
 # EADDRINUSE when the port is taken, as uvicorn and faust's web server do.

@@ -2,9 +2,9 @@ import socket
 
 import pytest
 
-from socialcare.settings import Settings
-from socialcare.stack import LocalStack, StackError
-from socialcare.stack.kafka_server import KafkaServer
+from socialcare_dev.settings import StackSettings
+from socialcare_dev.stack import LocalStack, StackError
+from socialcare_dev.stack.kafka_server import KafkaServer
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ def test_a_broker_that_cannot_start_fails_fast_with_its_log(stack, settings, tmp
         busy.listen()
         port = busy.getsockname()[1]
         broken = KafkaServer(
-            Settings(
+            StackSettings(
                 stack_dir=tmp_path,
                 kafka_bootstrap_servers=f"127.0.0.1:{port}",
                 stack_start_timeout=120,

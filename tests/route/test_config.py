@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.route.config import DEFAULT_CONFIG, ConfigError, load_config, parse_config
+from socialcare.route.config import DEFAULT_CONFIG, ConfigError, load_config, parse_config
 from socialcare.schema import Intent
 
 BASE = DEFAULT_CONFIG.read_text()
@@ -84,7 +84,7 @@ def test_semantic_errors(old, new, expected):
 
 
 def test_every_config_key_is_documented():
-    from services.route import config as module
+    from socialcare.route import config as module
     from tests.conftest import REPO
 
     docs = (REPO / "docs" / "routing.md").read_text()

@@ -2,7 +2,7 @@ import json
 
 from typer.testing import CliRunner
 
-from services.cli import app
+from socialcare.cli import app
 from socialcare.schema import ClassifiedEvent
 from tests.conftest import event_data
 from tests.test_schema import CLASSIFICATION

@@ -6,13 +6,13 @@ import uuid
 
 import pytest
 
-from services.pipeline import ServiceProcess, free_port
-from services.route.config import DEFAULT_CONFIG
+from socialcare.route.config import DEFAULT_CONFIG
 from socialcare.schema import RoutedEvent
 from socialcare.topics import CLASSIFIED, ROUTED
+from socialcare_dev.isolation import fresh_group
+from socialcare_dev.pipeline import ServiceProcess, free_port
 from tests.route.test_worker import classified, publish, routed_by_id
 from tests.support.kafka_tail import TopicTail
-from tests.support.pipeline import fresh_group
 
 pytestmark = pytest.mark.integration
 

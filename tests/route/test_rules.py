@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.route.config import DEFAULT_CONFIG, load_config, parse_config
-from services.route.rules import route
+from socialcare.route.config import DEFAULT_CONFIG, load_config, parse_config
+from socialcare.route.rules import route
 from socialcare.schema import ClassifiedEvent, Priority
 from tests.conftest import event_data
 

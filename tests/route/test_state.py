@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from services.route.config import DEFAULT_CONFIG, parse_config
-from services.route.rules import (
+from socialcare.route.config import DEFAULT_CONFIG, parse_config
+from socialcare.route.rules import (
     REMEMBERED_EVENTS,
     ConversationState,
     conversation_lifetime,

@@ -5,13 +5,13 @@ import uuid
 
 import pytest
 
-from services.pipeline import ServiceProcess, free_port
 from socialcare import kafka
 from socialcare.schema import ClassifiedEvent, DeadLetter, RoutedEvent
 from socialcare.topics import CLASSIFIED, DLQ, ROUTED
+from socialcare_dev.isolation import fresh_group
+from socialcare_dev.pipeline import ServiceProcess, free_port
 from tests.conftest import event_data
 from tests.support.kafka_tail import TopicTail
-from tests.support.pipeline import fresh_group
 
 pytestmark = pytest.mark.integration
 

@@ -18,13 +18,13 @@ import pytest
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from services.pipeline import ServiceProcess, free_port
 from socialcare import kafka
 from socialcare.schema import ClassifiedEvent, DeadLetter, RoutedEvent
 from socialcare.topics import CLASSIFIED, DLQ
+from socialcare_dev.isolation import fresh_group
+from socialcare_dev.pipeline import ServiceProcess, free_port
 from tests.route.test_worker import classified
 from tests.support.kafka_tail import TopicTail
-from tests.support.pipeline import fresh_group
 
 pytestmark = pytest.mark.integration
 

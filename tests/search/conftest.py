@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from services.search.api import create_app
-from services.search.indexer import Indexer
-from services.search.settings import SearchSettings
 from socialcare import elastic
 from socialcare.schema import RoutedEvent
+from socialcare.search.api import create_app
+from socialcare.search.indexer import Indexer
+from socialcare.search.settings import SearchSettings
 
 # Two days ago at 09:00 UTC, not a fixed date: every deadline (T0 + n hours + 30 min)
 # has passed whenever the tests run, and all six messages fall on one calendar day

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from services.search.api import create_app
 from socialcare import elastic
+from socialcare.search.api import create_app
 from tests.search.conftest import (
     ADMIN,
     AGENT,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from services.pipeline import ServiceProcess, free_port
 from socialcare import elastic
+from socialcare_dev.pipeline import ServiceProcess, free_port
 from tests.conftest import REPO
 from tests.search.conftest import AGENT, ROWS, drop_index, index_events, routed
 

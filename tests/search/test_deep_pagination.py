@@ -6,9 +6,9 @@ import pytest
 from elasticsearch import helpers
 from fastapi.testclient import TestClient
 
-from services.search.api import create_app
-from services.search.documents import index_actions
 from socialcare import elastic
+from socialcare.search.api import create_app
+from socialcare.search.documents import index_actions
 from tests.search.conftest import AGENT, ROWS, drop_index, routed
 
 pytestmark = pytest.mark.integration

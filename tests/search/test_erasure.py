@@ -11,12 +11,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from services.ingest.replay import drop_erased
-from services.ingest.settings import IngestSettings
-from services.pipeline import ServiceProcess, free_port
-from services.route.rules import ConversationState
-from services.search.api import create_app
-from services.search.settings import SearchSettings
 from socialcare import elastic, kafka
 from socialcare.erasure import (
     ErasureRecord,
@@ -25,11 +19,17 @@ from socialcare.erasure import (
     record_erasure,
     subject_hash,
 )
+from socialcare.ingest.replay import drop_erased
+from socialcare.ingest.settings import IngestSettings
+from socialcare.route.rules import ConversationState
 from socialcare.schema import ClassifiedEvent, Event, RoutedEvent
+from socialcare.search.api import create_app
+from socialcare.search.settings import SearchSettings
 from socialcare.topics import CLASSIFIED, ROUTED
+from socialcare_dev.isolation import fresh_group
+from socialcare_dev.pipeline import ServiceProcess, free_port
 from tests.search.conftest import ROWS, drop_index, index_events, routed
 from tests.support.kafka_tail import TopicTail
-from tests.support.pipeline import fresh_group
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ import uuid
 
 import pytest
 
-from services.pipeline import ServiceProcess, free_port
 from socialcare import elastic
+from socialcare_dev.pipeline import ServiceProcess, free_port
 from tests.conftest import REPO
 from tests.search.conftest import EVENTS, drop_index, index_events
 

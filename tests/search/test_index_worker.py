@@ -5,13 +5,13 @@ import uuid
 
 import pytest
 
-from services.pipeline import ServiceProcess, free_port
 from socialcare import elastic, kafka
 from socialcare.schema import DeadLetter
 from socialcare.topics import DLQ, ROUTED
+from socialcare_dev.isolation import fresh_group
+from socialcare_dev.pipeline import ServiceProcess, free_port
 from tests.search.conftest import ROWS, drop_index, routed
 from tests.support.kafka_tail import TopicTail
-from tests.support.pipeline import fresh_group
 
 pytestmark = pytest.mark.integration
 

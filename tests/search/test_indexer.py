@@ -3,8 +3,8 @@ import uuid
 
 import pytest
 
-from services.search.indexer import Indexer
 from socialcare import elastic
+from socialcare.search.indexer import Indexer
 from tests.search.conftest import EVENTS, ROWS, drop_index, index_events, routed
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from services.search.settings import SearchSettings
+from socialcare.search.settings import SearchSettings
 from tests.conftest import REPO
 
 AGENT = "agent-key-0123456789"
@@ -64,7 +64,7 @@ def test_the_service_refuses_to_start_and_says_why(tmp_path):
         "SOCIALCARE_INDEX_ALIAS": "test-keys-never-created",
     }
     run = subprocess.run(
-        [sys.executable, "-m", "services", "search", "serve", "--port", "0"],
+        [sys.executable, "-m", "socialcare", "search", "serve", "--port", "0"],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from socialcare.settings import Settings
-from socialcare.stack.errors import StackError
-from socialcare.stack.kafka_server import KafkaServer
+from socialcare_dev.settings import StackSettings
+from socialcare_dev.stack.errors import StackError
+from socialcare_dev.stack.kafka_server import KafkaServer
 
 
 def _free_block(size: int) -> int:
@@ -34,7 +34,7 @@ def _free_block(size: int) -> int:
 
 
 @contextmanager
-def own_broker(settings: Settings, workdir: Path, attempts: int = 5) -> Iterator[KafkaServer]:
+def own_broker(settings: StackSettings, workdir: Path, attempts: int = 5) -> Iterator[KafkaServer]:
     """A started single-node broker (the stack's jars, its own data), stopped after."""
     workdir.mkdir(parents=True, exist_ok=True)
     downloads = workdir / "downloads"
@@ -47,7 +47,7 @@ def own_broker(settings: Settings, workdir: Path, attempts: int = 5) -> Iterator
         home.mkdir()
         (home / "downloads").symlink_to(downloads.resolve())
         server = KafkaServer(
-            Settings(
+            StackSettings(
                 stack_dir=home,
                 kafka_bootstrap_servers=f"127.0.0.1:{port}",
                 stack_kafka_heap="256m",

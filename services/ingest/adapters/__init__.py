@@ -4,6 +4,6 @@ Each module exposes ``parse(headers, body, context) -> Parsed``; the HTTP layer
 only verifies signatures, calls the adapter and publishes what it returns.
 """
 
-from services.ingest.adapters.base import Adapter, BadPayload, Context, Parsed
+from socialcare.ingest.adapters.base import Adapter, BadPayload, Context, Parsed
 
 __all__ = ["Adapter", "BadPayload", "Context", "Parsed"]

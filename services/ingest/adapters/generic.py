@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ConfigDict, ValidationError, create_model
 
-from services.ingest.adapters.base import BadPayload, Context, Parsed, load_json
+from socialcare.ingest.adapters.base import BadPayload, Context, Parsed, load_json
 from socialcare.schema import RESERVED_PLATFORMS, Direction, Event, event_id_for
 
 MAX_BATCH = 1000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.ingest.adapters.base import (
+from socialcare.ingest.adapters.base import (
     BadPayload,
     Context,
     Parsed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.ingest.adapters.base import (
+from socialcare.ingest.adapters.base import (
     BadPayload,
     Context,
     Parsed,

@@ -1,6 +1,6 @@
-"""A whole pipeline of real service processes for end-to-end tests, isolated from
-everything else on the local stack: its own consumer groups (started at the current
-end of their topics), its own index alias, its own worker data."""
+"""A whole pipeline of real service processes for the end-to-end tests and the e2e
+benchmark, isolated from everything else on the local stack: its own consumer groups
+(started at the current end of their topics), its own index alias, its own worker data."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from services.pipeline import Pipeline, skip_backlog
-from services.traffic import Secrets
 from socialcare import elastic
 from socialcare.settings import Settings
 from socialcare.topics import CLASSIFIED, RAW, ROUTED
+from socialcare_dev.pipeline import Pipeline, skip_backlog
+from socialcare_dev.traffic import Secrets
 
 API_KEY = "e2e-agent-key-0123456789"
 

@@ -1,7 +1,7 @@
 """The pipeline's five services as separate local processes, the way Kubernetes runs
 them: `socialcare demo`, the end-to-end and fault tests and `bench/e2e.py` use this.
 
-Each service is `python -m services <role>`, configured only by ``SOCIALCARE_*``
+Each service is `python -m socialcare <role>`, configured only by ``SOCIALCARE_*``
 environment variables, with a readiness URL to wait on and a log file of its own.
 """
 
@@ -78,7 +78,7 @@ class ServiceProcess:
     ) -> None:
         self.args, self.env, self.ready_url, self.log = args, env, ready_url, log
         self.port_setting = port_setting
-        self.command = command or [sys.executable, "-m", "services", *args]
+        self.command = command or [sys.executable, "-m", "socialcare", *args]
         self.process: subprocess.Popen | None = None
         self._log_start = 0
 

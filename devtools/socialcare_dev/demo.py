@@ -21,16 +21,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from services import tracking
-from services.classify.settings import ClassifySettings
-from services.pipeline import ROLES, Pipeline, skip_backlog
-from services.route.settings import RouteSettings
-from services.search.settings import SearchSettings
-from services.traffic import SPIKE_PRODUCT, Delivery, Secrets, Traffic
 from socialcare import elastic
-from socialcare.settings import Settings
-from socialcare.stack import LocalStack, StackError
+from socialcare.classify.settings import ClassifySettings
+from socialcare.route.settings import RouteSettings
+from socialcare.search.settings import SearchSettings
 from socialcare.topics import CLASSIFIED, RAW, ROUTED
+from socialcare_dev import tracking
+from socialcare_dev.pipeline import ROLES, Pipeline, skip_backlog
+from socialcare_dev.settings import StackSettings
+from socialcare_dev.stack import LocalStack, StackError
+from socialcare_dev.traffic import SPIKE_PRODUCT, Delivery, Secrets, Traffic
 
 # The ports of a normal local run (README), so the URLs printed are the usual ones.
 PORTS = {
@@ -71,7 +71,7 @@ console = Console()
 
 
 def run(
-    settings: Settings, events: int = 600, rate: float = 40.0, keep_running: bool = False
+    settings: StackSettings, events: int = 600, rate: float = 40.0, keep_running: bool = False
 ) -> None:
     try:
         started_stack = bool(LocalStack(settings).up())
@@ -119,7 +119,7 @@ def run(
         console.print("services stopped" + (", local stack stopped" if started_stack else ""))
 
 
-def _skip_backlogs(settings: Settings) -> None:
+def _skip_backlogs(settings: StackSettings) -> None:
     """The demo follows its own traffic: records earlier runs or tests left on the
     local topics are not replayed first (they stay searchable where indexed)."""
     groups = (

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.classify.data import load
-from services.ingest.signatures import meta_signature, viber_signature, x_signature
+from socialcare.classify.data import load
+from socialcare.ingest.signatures import meta_signature, viber_signature, x_signature
 
 SPIKE_FILE = Path(__file__).resolve().parent / "samples" / "spike.jsonl"
 SPIKE_PRODUCT = "VoltBuds Pro"

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from elasticsearch import Elasticsearch
 
-from services.search.queries import breached_query
+from socialcare.search.queries import breached_query
 
 # terms queries take at most 65,536 values; stay well below.
 _CHUNK = 10_000

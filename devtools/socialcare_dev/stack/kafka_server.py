@@ -15,12 +15,12 @@ from kafka import KafkaAdminClient
 from kafka.admin import UserScramCredentialUpsertion
 from kafka.errors import KafkaConfigurationError, KafkaError
 
-from socialcare.settings import Settings
-from socialcare.stack import maven
-from socialcare.stack.errors import StackError
-from socialcare.stack.java import java_bin
-from socialcare.stack.process import ManagedProcess
-from socialcare.stack.versions import KAFKA_SCALA, KAFKA_VERSION, LOG4J_VERSION
+from socialcare_dev.settings import StackSettings
+from socialcare_dev.stack import maven
+from socialcare_dev.stack.errors import StackError
+from socialcare_dev.stack.java import java_bin
+from socialcare_dev.stack.process import ManagedProcess
+from socialcare_dev.stack.versions import KAFKA_SCALA, KAFKA_VERSION, LOG4J_VERSION
 
 _LOG4J2 = """\
 status = warn
@@ -45,7 +45,7 @@ SASL_PASSWORD = "socialcare-test-password"
 class KafkaServer:
     name = "kafka"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: StackSettings) -> None:
         self.settings = settings
         self.host, self.port = settings.kafka_address
         self.controller_port = self.port + 1

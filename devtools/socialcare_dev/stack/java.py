@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from socialcare.stack.errors import StackError
+from socialcare_dev.stack.errors import StackError
 
 
 def java_home() -> Path:

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from socialcare import elastic, kafka
-from socialcare.settings import Settings
-from socialcare.stack.elasticsearch_server import ElasticsearchServer
-from socialcare.stack.errors import StackError
-from socialcare.stack.kafka_server import KafkaServer
-from socialcare.topics import PIPELINE_TOPICS
+from socialcare.provision import provision
+from socialcare_dev.settings import StackSettings
+from socialcare_dev.stack.elasticsearch_server import ElasticsearchServer
+from socialcare_dev.stack.errors import StackError
+from socialcare_dev.stack.kafka_server import KafkaServer
 
 __all__ = ["LocalStack", "ServerStatus", "StackError"]
 
@@ -36,7 +35,7 @@ class ServerStatus:
 
 
 class LocalStack:
-    def __init__(self, settings: Settings, say: Callable[[str], None] = _stderr) -> None:
+    def __init__(self, settings: StackSettings, say: Callable[[str], None] = _stderr) -> None:
         self.settings = settings
         self.say = say
         self.kafka = KafkaServer(settings)
@@ -73,19 +72,8 @@ class LocalStack:
         return timings
 
     def provision(self) -> None:
-        """Create the pipeline topics and the index template (both idempotent)."""
-        created = kafka.ensure_topics(self.settings, PIPELINE_TOPICS)
-        if created:
-            self.say(f"created topics: {', '.join(created)}")
-        es = elastic.client(self.settings)
-        try:
-            if elastic.ensure_index(es, self.settings):
-                self.say(
-                    f"created index {elastic.index_name(self.settings)} "
-                    f"behind alias {self.settings.index_alias}"
-                )
-        finally:
-            es.close()
+        """Create the pipeline topics and the index (socialcare.provision)."""
+        provision(self.settings, self.say)
 
     def down(self) -> list[str]:
         stopped = []

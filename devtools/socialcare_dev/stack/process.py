@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from socialcare.stack.errors import StackError
+from socialcare_dev.stack.errors import StackError
 
 _ERROR_LINE = re.compile(r"\bERROR\b|\bFATAL\b|Exception: ")
 # Written to the (appended) log before each start, so an error shows only the lines

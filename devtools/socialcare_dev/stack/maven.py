@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from socialcare.stack.errors import StackError
+from socialcare_dev.stack.errors import StackError
 
 
 def _mvn() -> str:

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import yaml
 
-from socialcare.settings import Settings
-from socialcare.stack import maven
-from socialcare.stack.java import java_home
-from socialcare.stack.process import ManagedProcess
-from socialcare.stack.versions import ELASTICSEARCH_VERSION
+from socialcare_dev.settings import StackSettings
+from socialcare_dev.stack import maven
+from socialcare_dev.stack.java import java_home
+from socialcare_dev.stack.process import ManagedProcess
+from socialcare_dev.stack.versions import ELASTICSEARCH_VERSION
 
 ES_ARTIFACT = (
     f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{ELASTICSEARCH_VERSION}:zip"
@@ -40,7 +40,7 @@ RUN_AS_USER = "socialcare-es"
 class ElasticsearchServer:
     name = "elasticsearch"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: StackSettings) -> None:
         self.settings = settings
         self.host, self.port = settings.elasticsearch_address
         root = settings.stack_dir.resolve()
@@ -189,7 +189,9 @@ class SecureElasticsearchServer(ElasticsearchServer):
 
     name = "elasticsearch-secure"
 
-    def __init__(self, settings: Settings, port: int = 9250, password: str = "socialcare") -> None:
+    def __init__(
+        self, settings: StackSettings, port: int = 9250, password: str = "socialcare"
+    ) -> None:
         super().__init__(settings)
         self.port = port
         self.password = password

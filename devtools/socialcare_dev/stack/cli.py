@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from socialcare.settings import Settings
-from socialcare.stack import LocalStack, StackError
+from socialcare_dev.settings import StackSettings
+from socialcare_dev.stack import LocalStack, StackError
 
 app = typer.Typer(
     help=(
@@ -26,7 +26,7 @@ def _fail(exc: StackError) -> None:
 def up() -> None:
     """Install if needed, start Kafka and Elasticsearch, wait until both answer, then
     create the topics and the index template. A second `up` is a no-op."""
-    settings = Settings()
+    settings = StackSettings()
     try:
         timings = LocalStack(settings).up()
     except StackError as exc:
@@ -39,24 +39,16 @@ def up() -> None:
 
 
 @app.command()
-def provision() -> None:
-    """Only create the topics and the index template, on servers that run elsewhere
-    (docker compose, Kubernetes). Idempotent."""
-    LocalStack(Settings()).provision()
-    typer.echo("topics and index template are in place")
-
-
-@app.command()
 def down() -> None:
     """Stop both servers (SIGTERM, then SIGKILL after 60 s). Data stays on disk."""
-    stopped = LocalStack(Settings()).down()
+    stopped = LocalStack(StackSettings()).down()
     typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
 @app.command()
 def status() -> None:
     """Show each server's address, pid, readiness and log files; exit 1 unless all ready."""
-    statuses = LocalStack(Settings()).status()
+    statuses = LocalStack(StackSettings()).status()
     for s in statuses:
         state = "ready" if s.ready else ("starting" if s.pid else "stopped")
         typer.echo(f"{s.name:<14} {state:<9} {s.address:<24} pid={s.pid or '-'}")

@@ -1,1 +1,0 @@
-"""The pipeline's services; each imports the shared ``socialcare`` package."""

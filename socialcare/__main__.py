@@ -1,0 +1,3 @@
+from socialcare.cli import main
+
+main()
