@@ -40,7 +40,7 @@ def index_worker() -> None:
     from socialcare import elastic
     from socialcare.kafka import run_worker
     from socialcare.search.settings import SearchSettings
-    from socialcare.search.worker import create_app
+    from socialcare.index.worker import create_app
 
     settings = SearchSettings()
     es = elastic.client(settings)

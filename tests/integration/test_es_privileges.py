@@ -34,7 +34,7 @@ from fastapi.testclient import TestClient
 from socialcare import elastic
 from socialcare.schema import RoutedEvent
 from socialcare.search.api import create_app
-from socialcare.search.indexer import Indexer
+from socialcare.index.indexer import Indexer
 from socialcare.search.settings import SearchSettings
 from socialcare.settings import Settings
 from socialcare_dev.stack.elasticsearch_server import SecureElasticsearchServer

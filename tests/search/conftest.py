@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from socialcare import elastic
 from socialcare.schema import RoutedEvent
 from socialcare.search.api import create_app
-from socialcare.search.indexer import Indexer
+from socialcare.index.indexer import Indexer
 from socialcare.search.settings import SearchSettings
 
 # Two days ago at 09:00 UTC, not a fixed date: every deadline (T0 + n hours + 30 min)

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from socialcare import elastic
 from socialcare.search.api import create_app
-from socialcare.search.documents import index_actions
+from socialcare.index.documents import index_actions
 from tests.search.conftest import AGENT, ROWS, drop_index, routed
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,7 @@ import uuid
 import pytest
 
 from socialcare import elastic
-from socialcare.search.indexer import Indexer
+from socialcare.index.indexer import Indexer
 from tests.search.conftest import EVENTS, ROWS, drop_index, index_events, routed
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from socialcare.erasure import ErasureFollower, delete_late_arrivals
 from socialcare.logging import get_logger
 from socialcare.metrics import EVENTS
 from socialcare.schema import RoutedEvent
-from socialcare.search.indexer import Indexer, IndexRejected
+from socialcare.index.indexer import Indexer, IndexRejected
 from socialcare.search.settings import SearchSettings
 from socialcare.streams import (
     Outgoing,

@@ -24,7 +24,7 @@ from elasticsearch.exceptions import ApiError, ConnectionError, TransportError
 from socialcare.logging import get_logger
 from socialcare.metrics import STAGE_SECONDS
 from socialcare.schema import RoutedEvent
-from socialcare.search.documents import document, is_reply
+from socialcare.index.documents import document, is_reply
 
 log = get_logger(__name__)
 
