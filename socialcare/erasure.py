@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import itertools
 import threading
 import time
 import uuid
@@ -329,15 +328,14 @@ class ErasureFollower:
         every other Kafka call of a worker, instead of failing the batch."""
         from kafka.errors import KafkaError
 
-        delays = (0.5, 1.0, 2.0, 5.0, 10.0)
-        for attempt in itertools.count():
-            try:
-                await self.synced()
-                return
-            except (ErasureLogUnavailable, KafkaError, OSError) as exc:
-                delay = delays[min(attempt, len(delays) - 1)]
-                log.warning("erasure.log_unavailable", error=repr(exc), retry_in=delay)
-                await asyncio.sleep(delay)
+        from socialcare.retry import retry_forever
+
+        await retry_forever(
+            self.synced,
+            retry_on=lambda exc: isinstance(exc, ErasureLogUnavailable | KafkaError | OSError),
+            event="erasure.log_unavailable",
+            describe=lambda exc: {"error": repr(exc)},
+        )
 
     def _run(self) -> None:
         from socialcare import kafka

@@ -21,14 +21,11 @@ from pydantic import ValidationError
 
 from socialcare.logging import get_logger
 from socialcare.metrics import DEAD_LETTERS, EVENTS, STAGE_SECONDS
+from socialcare.retry import retry_forever
 from socialcare.schema import DeadLetter
 from socialcare.topics import DLQ, TopicSpec
 
 log = get_logger(__name__)
-
-# Waits between attempts to get output acknowledged; the last one repeats. A worker
-# never skips an event because Kafka is away: it waits, and its lag shows it.
-_RETRY_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 def bytes_topic(app: faust.App, spec: TopicSpec) -> faust.TopicT:
@@ -53,30 +50,53 @@ async def _send(messages: Sequence[Outgoing]) -> list[asyncio.Future]:
     ]
 
 
+class Unacknowledged(Exception):
+    """Kafka did not acknowledge some of the output: its trouble, so it is resent."""
+
+    def __init__(self, failed: int, error: BaseException) -> None:
+        super().__init__(f"{failed} messages not acknowledged: {error!r}")
+        self.failed = failed
+        self.error = error
+
+
+@dataclass
+class _Delivery:
+    """Output on its way to Kafka: ``confirm`` waits for the acknowledgements and,
+    when some failed, keeps only those, to send again on the next call."""
+
+    messages: list[Outgoing]
+    futures: list[asyncio.Future] | None  # None: (re)send first
+
+    async def confirm(self) -> None:
+        if self.futures is None:
+            self.futures = await _send(self.messages)
+        results = await asyncio.gather(*self.futures, return_exceptions=True)
+        failed = [
+            m for m, r in zip(self.messages, results, strict=True) if isinstance(r, BaseException)
+        ]
+        if failed:
+            self.messages, self.futures = failed, None
+            error = next(r for r in results if isinstance(r, BaseException))
+            raise Unacknowledged(len(failed), error)
+
+
+def _unacknowledged_fields(exc: BaseException) -> dict[str, object]:
+    if isinstance(exc, Unacknowledged):
+        return {"failed": exc.failed, "error": repr(exc.error)}
+    return error_fields(exc)
+
+
 async def _confirm(
     messages: Sequence[Outgoing], futures: Sequence[asyncio.Future], service: str
 ) -> None:
-    """Wait for every acknowledgement; resend what failed, with backoff, until acked."""
-    pending, attempt = list(zip(messages, futures, strict=True)), 0
-    while pending:
-        results = await asyncio.gather(*(f for _, f in pending), return_exceptions=True)
-        failed = [
-            m for (m, _), r in zip(pending, results, strict=True) if isinstance(r, BaseException)
-        ]
-        if not failed:
-            return
-        error = next(r for r in results if isinstance(r, BaseException))
-        delay = _RETRY_BACKOFF[min(attempt, len(_RETRY_BACKOFF) - 1)]
-        log.warning(
-            "stream.send_retry",
-            service=service,
-            failed=len(failed),
-            error=repr(error),
-            retry_in=delay,
-        )
-        await asyncio.sleep(delay)
-        attempt += 1
-        pending = list(zip(failed, await _send(failed), strict=True))
+    """Wait for every acknowledgement; resend what failed, with back-off, until acked."""
+    await retry_forever(
+        _Delivery(list(messages), list(futures)).confirm,
+        retry_on=lambda exc: isinstance(exc, Unacknowledged),
+        event="stream.send_retry",
+        describe=_unacknowledged_fields,
+        service=service,
+    )
 
 
 async def send_acknowledged(messages: Sequence[Outgoing], *, service: str) -> None:
@@ -170,7 +190,8 @@ async def run_batch(
 
     - Infrastructure errors (`is_infrastructure`: Kafka or Elasticsearch away,
       overloaded, refusing our credentials) are nobody's record's fault: the batch is
-      retried with back-off until they pass, holding the offsets back.
+      retried with the pipeline's back-off (`socialcare.retry`) until they pass,
+      holding the offsets back.
     - Any other error, or ``budget`` seconds spent on the batch, is blamed on a record:
       the records are then handled one at a time, each within the budget, and the one
       that fails again is a dead letter with the reason.
@@ -180,30 +201,28 @@ async def run_batch(
     regex loop holding the GIL cannot be interrupted from inside the process, which
     is why every regex on customer text is linear and model input is capped.
     """
-    attempt = 0
-    while True:
-        try:
-            return list(await _within_budget(handle(batch), budget))
-        except Exception as exc:
-            if is_infrastructure(exc):
-                delay = _RETRY_BACKOFF[min(attempt, len(_RETRY_BACKOFF) - 1)]
-                log.warning(
-                    "stream.batch_retry", service=service, retry_in=delay, **error_fields(exc)
-                )
-                await asyncio.sleep(delay)
-                attempt += 1
-                continue
-            if len(batch) == 1:
-                return [dead_letter(dlq, service, batch[0], exc)]
-            log.warning(
-                "stream.batch_split", service=service, records=len(batch), **error_fields(exc)
+
+    async def attempt() -> Sequence[Outgoing]:
+        return await _within_budget(handle(batch), budget)
+
+    try:
+        return list(
+            await retry_forever(
+                attempt,
+                retry_on=is_infrastructure,
+                event="stream.batch_retry",
+                describe=error_fields,
+                service=service,
             )
-            outgoing: list[Outgoing] = []
-            for event in batch:
-                outgoing += await run_batch(
-                    [event], handle, service=service, dlq=dlq, budget=budget
-                )
-            return outgoing
+        )
+    except Exception as exc:
+        if len(batch) == 1:
+            return [dead_letter(dlq, service, batch[0], exc)]
+        log.warning("stream.batch_split", service=service, records=len(batch), **error_fields(exc))
+        outgoing: list[Outgoing] = []
+        for event in batch:
+            outgoing += await run_batch([event], handle, service=service, dlq=dlq, budget=budget)
+        return outgoing
 
 
 async def _within_budget(

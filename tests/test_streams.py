@@ -12,7 +12,7 @@ import pytest
 from elastic_transport import ConnectionError as EsConnectionError
 from structlog.testing import capture_logs
 
-from socialcare import streams
+from socialcare import retry, streams
 from socialcare.schema import DeadLetter, Event
 from socialcare.streams import Outgoing, run_batch
 
@@ -85,7 +85,7 @@ def test_a_timeout_raised_by_the_work_itself_is_not_taken_for_the_budget():
 
 
 def test_infrastructure_errors_are_retried_never_dead_lettered(monkeypatch):
-    monkeypatch.setattr(streams, "_RETRY_BACKOFF", (0.0,))
+    monkeypatch.setattr(retry, "WAITS", (0.0,))
     failures = [EsConnectionError("es down"), TimeoutError(), EsConnectionError("still")]
 
     async def handle(batch):
@@ -119,3 +119,65 @@ def test_dead_letter_logs_name_fields_and_error_types_never_values(value):
     letter = DeadLetter.model_validate_json(outgoing.value)
     assert "+49 151" not in letter.error  # the reason; the original bytes are kept apart
     assert letter.original_value() == value
+
+
+def test_unacknowledged_output_is_sent_again_until_kafka_takes_it(monkeypatch):
+    monkeypatch.setattr(retry, "WAITS", (0.0,))
+    sent: list[bytes] = []
+
+    class Topic:
+        name = "sink"
+
+        async def send(self, key, value, headers):
+            sent.append(value)
+            future = asyncio.get_running_loop().create_future()
+            if value == b"b" and sent.count(b"b") < 3:
+                future.set_exception(ConnectionError("broker away"))
+            else:
+                future.set_result(None)
+            return future
+
+    topic = Topic()
+    messages = [Outgoing(topic, None, b"a"), Outgoing(topic, None, b"b")]
+    with capture_logs() as logs:
+        asyncio.run(streams.send_acknowledged(messages, service="test"))
+    assert sent == [b"a", b"b", b"b", b"b"]  # only the failed one again
+    retries = [e for e in logs if e["event"] == "stream.send_retry"]
+    assert [(e["failed"], e["retry_in"]) for e in retries] == [(1, 0.0), (1, 0.0)]
+
+
+def test_the_back_off_waits_grow_then_stay_at_ten_seconds(monkeypatch):
+    waits: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", no_sleep)
+    failures = iter(range(7))
+
+    async def attempt() -> str:
+        if next(failures, None) is not None:
+            raise TimeoutError
+        return "done"
+
+    async def run_it() -> str:
+        return await retry.retry_forever(
+            attempt, retry_on=streams.is_infrastructure, event="test.retry"
+        )
+
+    assert asyncio.run(run_it()) == "done"
+    assert waits == [0.5, 1.0, 2.0, 5.0, 10.0, 10.0, 10.0]
+
+
+def test_a_record_error_is_raised_at_once_without_a_retry():
+    calls = []
+
+    async def attempt() -> None:
+        calls.append(1)
+        raise ValueError("the record's own")
+
+    with pytest.raises(ValueError):
+        asyncio.run(
+            retry.retry_forever(attempt, retry_on=streams.is_infrastructure, event="test.retry")
+        )
+    assert calls == [1]

@@ -13,7 +13,6 @@ index starts from empty documents anyway.)
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,14 +20,29 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, helpers
 from elasticsearch.exceptions import ApiError, ConnectionError, TransportError
 
+from socialcare.index.documents import document, is_reply
 from socialcare.logging import get_logger
 from socialcare.metrics import STAGE_SECONDS
+from socialcare.retry import retry_forever
 from socialcare.schema import RoutedEvent
-from socialcare.index.documents import document, is_reply
 
 log = get_logger(__name__)
 
-_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
+
+class _NotStored(Exception):
+    """Documents Elasticsearch cannot take now (overload, unavailable): written again."""
+
+    def __init__(self, documents: int, status: int, reason: str) -> None:
+        super().__init__(f"{documents} documents not stored: {status}")
+        self.documents = documents
+        self.status = status
+        self.error_type = reason.split(":", 1)[0]  # never the reason: it quotes values
+
+
+def _not_stored_fields(exc: BaseException) -> dict[str, object]:
+    if isinstance(exc, _NotStored):
+        return {"documents": exc.documents, "status": exc.status, "error_type": exc.error_type}
+    return {"error_type": type(exc).__name__}
 
 
 class IndexRejected(Exception):
@@ -85,8 +99,10 @@ class Indexer:
 
         ``missing_is_final``: a 404 on an item means its document is gone, not the index.
         """
-        pending, rejected, attempt = dict(actions), {}, 0
-        while pending:
+        pending, rejected = dict(actions), {}
+
+        async def attempt() -> None:
+            nonlocal pending
             try:
                 failures = await self._bulk(pending.values(), refresh)
             except ApiError as exc:
@@ -101,19 +117,17 @@ class Indexer:
                     retry[doc_id] = pending[doc_id]
                 else:
                     rejected[doc_id] = reason
-            if retry:
-                delay = _BACKOFF[min(attempt, len(_BACKOFF) - 1)]
-                status, reason = next(iter(failures.values()))
-                log.warning(
-                    "index.retry",
-                    documents=len(retry),
-                    retry_in=delay,
-                    status=status,
-                    error_type=reason.split(":", 1)[0],  # never the reason: it quotes values
-                )
-                await asyncio.sleep(delay)
-                attempt += 1
             pending = retry
+            if retry:
+                raise _NotStored(len(retry), *next(iter(failures.values())))
+
+        if pending:
+            await retry_forever(
+                attempt,
+                retry_on=lambda exc: isinstance(exc, _NotStored),
+                event="index.retry",
+                describe=_not_stored_fields,
+            )
         return rejected
 
     async def _bulk(
