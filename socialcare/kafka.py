@@ -26,10 +26,6 @@ from socialcare.topics import TopicSpec
 log = get_logger(__name__)
 
 
-def _servers(settings: Settings) -> list[str]:
-    return [s.strip() for s in settings.kafka_bootstrap_servers.split(",") if s.strip()]
-
-
 def _ssl_context(settings: Settings) -> ssl.SSLContext | None:
     """The TLS context of the SSL protocols: the configured CA (or the system's)
     and hostname verification; None when the protocol is not TLS."""
@@ -43,7 +39,7 @@ def client_config(settings: Settings) -> dict[str, Any]:
     """The keyword arguments every kafka-python client needs to reach the brokers:
     where they are and how to authenticate and encrypt."""
     config: dict[str, Any] = {
-        "bootstrap_servers": _servers(settings),
+        "bootstrap_servers": settings.kafka_servers,
         "security_protocol": settings.kafka_security_protocol,
     }
     context = _ssl_context(settings)
@@ -142,7 +138,7 @@ def faust_app(app_id: str, settings: Settings, **extra: Any) -> faust.App:
     survives restarts and rebalances without a local RocksDB volume.
     """
     config: dict[str, Any] = {
-        "broker": [f"kafka://{s}" for s in _servers(settings)],
+        "broker": [f"kafka://{s}" for s in settings.kafka_servers],
         "store": "memory://",
         "topic_replication_factor": settings.kafka_replication_factor,
         "topic_allow_declare": True,

@@ -129,10 +129,26 @@ class Settings(BaseSettings):
         return self.kafka_sasl_username, self.kafka_sasl_password.get_secret_value()
 
     @property
+    def kafka_servers(self) -> list[str]:
+        """The bootstrap servers as the Kafka clients take them: one ``host:port`` each.
+
+        The one place ``kafka_bootstrap_servers`` is parsed."""
+        return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]
+
+    @property
+    def kafka_addresses(self) -> list[tuple[str, int]]:
+        """The bootstrap servers as (host, port), for a plain connect; a server without
+        a host is on 127.0.0.1. ValueError if a port is not a number."""
+        addresses = []
+        for server in self.kafka_servers:
+            host, _, port = server.rpartition(":")
+            addresses.append((host or "127.0.0.1", int(port)))
+        return addresses
+
+    @property
     def kafka_address(self) -> tuple[str, int]:
         """First bootstrap server, which is where the local broker listens."""
-        host, _, port = self.kafka_bootstrap_servers.split(",")[0].strip().rpartition(":")
-        return host or "127.0.0.1", int(port)
+        return self.kafka_addresses[0]
 
     @property
     def elasticsearch_address(self) -> tuple[str, int]:

@@ -33,6 +33,14 @@ def _settings(**values: object) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+def test_the_bootstrap_servers_are_parsed_in_one_place():
+    settings = _settings(kafka_bootstrap_servers=" kafka-0:9093, ,:9094,")
+    assert settings.kafka_servers == ["kafka-0:9093", ":9094"]
+    assert settings.kafka_addresses == [("kafka-0", 9093), ("127.0.0.1", 9094)]
+    assert settings.kafka_address == ("kafka-0", 9093)
+    assert kafka.client_config(settings)["bootstrap_servers"] == settings.kafka_servers
+
+
 def test_a_sasl_protocol_needs_a_username_and_a_password():
     with pytest.raises(ValidationError, match="needs SOCIALCARE_KAFKA_SASL_USERNAME"):
         _settings(kafka_security_protocol="SASL_SSL", kafka_sasl_username="socialcare-ingest")
