@@ -184,7 +184,7 @@ def main() -> None:
 
         print(f"burst: {args.burst} webhooks ...", file=sys.stderr)
         stack = LocalStack(settings)
-        sessions = {s.process.pid: role for role, s in pipeline.services.items()}
+        sessions = {s.pid(): role for role, s in pipeline.services.items()}
         sessions |= {server.process.pid(): server.name for server in stack.servers}
         sessions[os.getsid(0)] = "load generator + this benchmark"
         since_ms = int(time.time() * 1000)

@@ -5,23 +5,28 @@ from pathlib import Path
 
 import pytest
 
-from socialcare_dev.stack.errors import StackError
-from socialcare_dev.stack.process import ManagedProcess
+from socialcare_dev.process import ManagedProcess, ProcessError
 
 
 def _process(tmp_path, marker="sleep-marker"):
     return ManagedProcess(
-        name="sleeper",
+        "sleeper",
+        tmp_path / "logs" / "p.log",
+        cwd=tmp_path,
         pid_file=tmp_path / "p.pid",
-        log_file=tmp_path / "logs" / "p.log",
         marker=marker,
     )
+
+
+def _start(proc: ManagedProcess, *command: str) -> int:
+    proc.command = [sys.executable, *command]
+    return proc.spawn()
 
 
 def test_start_status_and_stop_of_a_process_group(tmp_path):
     proc = _process(tmp_path)
     code = "import time,sys; print('sleep-marker up', flush=True); time.sleep(60)"
-    pid = proc.start([sys.executable, "-c", code, "sleep-marker"], cwd=tmp_path, env={})
+    pid = _start(proc, "-c", code, "sleep-marker")
     assert proc.pid() == pid
     assert proc.stop(timeout=5) is True
     assert proc.pid() is None
@@ -45,9 +50,9 @@ def test_a_recycled_pid_of_another_program_is_not_ours(tmp_path):
 def test_wait_ready_reports_the_log_when_the_process_dies(tmp_path):
     proc = _process(tmp_path)
     code = "import sys; print('bind failed: address in use'); sys.exit(1)"
-    proc.start([sys.executable, "-c", code, "sleep-marker"], cwd=tmp_path, env={})
-    with pytest.raises(StackError) as failure:
-        proc.wait_ready(lambda: False, timeout=10)
+    _start(proc, "-c", code, "sleep-marker")
+    with pytest.raises(ProcessError) as failure:
+        proc.wait_ready(10, lambda: False)
     assert "exited while starting" in str(failure.value)
     assert str(proc.log_file) in str(failure.value)
     assert "address in use" in str(failure.value)
@@ -66,16 +71,16 @@ def test_a_launcher_still_inside_exec_is_not_called_dead(tmp_path):
         # The marker is assembled at run time: the launcher's own command line lacks it.
         f"os.execv(sys.executable, [sys.executable, '-c', {server!r}, 'sleep-' + 'marker'])"
     )
-    proc.start([sys.executable, "-c", launcher], cwd=tmp_path, env={})
+    _start(proc, "-c", launcher)
     try:
-        assert proc.wait_ready(ready.exists, timeout=30) >= 1
-        assert proc.is_running()
+        assert proc.wait_ready(30, ready.exists) >= 1
+        assert proc.running
     finally:
         proc.stop(timeout=5)
 
 
 def test_an_empty_command_line_of_a_live_process_is_looked_at_again(tmp_path, monkeypatch):
-    from socialcare_dev.stack import process
+    from socialcare_dev import process
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "mark-x"])
     try:
@@ -101,9 +106,9 @@ def test_the_error_shows_only_this_runs_log_lines(tmp_path):
         "ERROR: Elasticsearch exited unexpectedly, with exit code 143\n"
     )
     code = "import sys; print('bind failed: address in use'); sys.exit(1)"
-    proc.start([sys.executable, "-c", code, "sleep-marker"], cwd=tmp_path, env={})
-    with pytest.raises(StackError) as failure:
-        proc.wait_ready(lambda: False, timeout=10)
+    _start(proc, "-c", code, "sleep-marker")
+    with pytest.raises(ProcessError) as failure:
+        proc.wait_ready(10, lambda: False)
     message = str(failure.value)
     assert "address in use" in message
     assert "143" not in message and "while booting" not in message
@@ -124,10 +129,19 @@ def test_stop_returns_when_the_whole_group_is_gone(tmp_path):
         "import subprocess,sys,time; "
         f"subprocess.Popen([sys.executable, '-c', {server!r}]); time.sleep(60)"
     )
-    proc.start([sys.executable, "-c", launcher, "sleep-marker"], cwd=tmp_path, env={})
-    proc.wait_ready(marker.exists, timeout=30)
+    _start(proc, "-c", launcher, "sleep-marker")
+    proc.wait_ready(30, marker.exists)
     time.sleep(0.3)  # the server's SIGTERM handler is installed before its pid file
     server_pid = int(marker.read_text())
     assert proc.stop(timeout=10) is True
     state = Path(f"/proc/{server_pid}/stat")
     assert not state.exists() or state.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_the_environment_is_this_processs_with_the_overlay(monkeypatch):
+    from socialcare_dev.process import environment
+
+    monkeypatch.setenv("KEPT", "1")
+    monkeypatch.setenv("DROPPED", "1")
+    env = environment({"DROPPED": None, "ADDED": "2"})
+    assert env["KEPT"] == "1" and env["ADDED"] == "2" and "DROPPED" not in env

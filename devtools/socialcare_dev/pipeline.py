@@ -8,13 +8,9 @@ environment variables, with a readiness URL to wait on and a log file of its own
 from __future__ import annotations
 
 import os
-import re
 import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,8 +19,9 @@ from kafka.structs import OffsetAndMetadata
 
 from socialcare import kafka
 from socialcare.settings import Settings
+from socialcare_dev.process import ROOT, ManagedProcess, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["ROLES", "Pipeline", "ServiceProcess", "free_port", "skip_backlog"]
 
 
 def skip_backlog(settings: Settings, group: str, topic: str) -> int:
@@ -46,26 +43,9 @@ def skip_backlog(settings: Settings, group: str, topic: str) -> int:
     return skipped
 
 
-def free_port() -> int:
-    """A port free at this moment. Another process may take it before the service
-    binds it: ServiceProcess(port_setting=...) moves to another port if that happens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# How uvicorn and aiohttp (faust's web server) report EADDRINUSE when they bind.
-_PORT_TAKEN = re.compile(r"address already in use|\[Errno 98\]", re.IGNORECASE)
-
-
-class ServiceProcess:
-    """`socialcare <args>` in its own process, with a readiness URL to wait on.
-
-    With ``port_setting`` (the variable that names the service's HTTP port, its value
-    in ``env`` picked by free_port()), a service that exits because the port was taken
-    between picking and binding is started again on another free port, so a port race
-    never fails a run.
-    """
+class ServiceProcess(ManagedProcess):
+    """`socialcare <args>` as a ManagedProcess: named for its arguments, with a readiness
+    URL to wait on (see ManagedProcess for ``port_setting``)."""
 
     def __init__(
         self,
@@ -76,93 +56,18 @@ class ServiceProcess:
         port_setting: str | None = None,
         command: list[str] | None = None,
     ) -> None:
-        self.args, self.env, self.ready_url, self.log = args, env, ready_url, log
-        self.port_setting = port_setting
-        self.command = command or [sys.executable, "-m", "socialcare", *args]
-        self.process: subprocess.Popen | None = None
-        self._log_start = 0
-
-    @property
-    def port(self) -> int | None:
-        return int(self.env[self.port_setting]) if self.port_setting else None
-
-    def spawn(self) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as out:
-            self._log_start = out.tell()
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=ROOT,
-                env={**os.environ, **self.env},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                # Its own process group: Ctrl-C in a terminal reaches only the parent,
-                # which then stops each service in order.
-                start_new_session=True,
-            )
-
-    def wait_ready(self, timeout: float = 120.0, port_retries: int = 3) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                if port_retries > 0 and self._lost_port_race():
-                    port_retries -= 1
-                    self._move_to(free_port())
-                    self.spawn()
-                    continue
-                raise RuntimeError(f"{' '.join(self.args)} exited:\n{self.tail()}")
-            if self.ready():
-                return
-            time.sleep(0.25)
-        raise RuntimeError(f"{' '.join(self.args)} not ready in {timeout:.0f} s:\n{self.tail()}")
-
-    def _lost_port_race(self) -> bool:
-        if self.port_setting is None or not self.log.exists():
-            return False
-        with self.log.open("rb") as log:
-            log.seek(self._log_start)
-            return bool(_PORT_TAKEN.search(log.read().decode(errors="replace")))
-
-    def _move_to(self, port: int) -> None:
-        old = self.port
-        self.env = self.env | {self.port_setting: str(port)}  # type: ignore[dict-item]
-        self.ready_url = self.ready_url.replace(f":{old}/", f":{port}/", 1)
-
-    def ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.ready_url, timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    def start(self, timeout: float = 120.0) -> None:
-        self.spawn()
-        self.wait_ready(timeout)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> None:
-        """Signal the process and wait for it (SIGKILL after ``timeout``)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(sig)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no commit, no leaving the group - a crash."""
-        self.stop(signal.SIGKILL)
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+        super().__init__(
+            " ".join(args),
+            log,
+            command=command or [sys.executable, "-m", "socialcare", *args],
+            env=env,
+            ready_url=ready_url,
+            port_setting=port_setting,
+        )
 
 
-# role -> (command, the setting that names its HTTP port, the readiness path)
+# role -> (its `socialcare` arguments, the setting that names its HTTP port); each
+# is ready when /readyz on that port answers 200
 ROLES: dict[str, tuple[list[str], str]] = {
     "ingest": (["ingest", "serve"], "SOCIALCARE_INGEST_PORT"),
     "classify": (["classify", "worker"], "SOCIALCARE_CLASSIFY_WEB_PORT"),
@@ -249,7 +154,6 @@ class Pipeline:
     def stop(self) -> None:
         """SIGTERM to every service at once: workers commit and leave their groups."""
         for service in self.services.values():
-            if service.running:
-                service.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+            service.send_signal(signal.SIGTERM)
         for service in self.services.values():
             service.stop()

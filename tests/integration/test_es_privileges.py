@@ -32,9 +32,9 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from socialcare import elastic
+from socialcare.index.indexer import Indexer
 from socialcare.schema import RoutedEvent
 from socialcare.search.api import create_app
-from socialcare.index.indexer import Indexer
 from socialcare.search.settings import SearchSettings
 from socialcare.settings import Settings
 from socialcare_dev.stack.elasticsearch_server import SecureElasticsearchServer
@@ -134,7 +134,7 @@ def _privileges(role: dict[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
 def node(settings: Settings) -> Iterator[SecureNode]:
     server = SecureElasticsearchServer(settings)
     server.install(print)
-    started = not server.process.is_running()
+    started = not server.process.running
     if started:
         server.start_process(print)
     server.wait_ready()

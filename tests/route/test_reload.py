@@ -50,10 +50,10 @@ def test_sighup_reloads_the_rules_without_losing_events(stack, settings, tmp_pat
         assert routed_by_id(tail, 1, before.conversation_id)
         # An invalid edit is rejected and the old rules keep routing.
         rules.write_text("version: 1\nlanguages: {staffed: [en]}\n")
-        worker.process.send_signal(signal.SIGHUP)
+        worker.send_signal(signal.SIGHUP)
         wait_for_log(worker, "route.reload_rejected")
         rules.write_text(DEFAULT_CONFIG.read_text().replace("praise: engagement", "praise: social"))
-        worker.process.send_signal(signal.SIGHUP)
+        worker.send_signal(signal.SIGHUP)
         wait_for_log(worker, "route.reloaded")  # its queue topic exists from here on
         # Only a worker with the new rules writes to the new queue (other route workers
         # on the shared topics route the same event with the shipped rules).

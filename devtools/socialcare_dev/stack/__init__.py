@@ -50,7 +50,7 @@ class LocalStack:
         # Both JVMs boot in parallel; only the readiness waits are sequential.
         started: dict[str, float] = {}
         for server in self.servers:
-            if server.process.is_running():
+            if server.process.running:
                 self.say(f"{server.name} already running at {server.address}")
             else:
                 started[server.name] = time.monotonic()
@@ -90,7 +90,7 @@ class LocalStack:
                 name=s.name,
                 address=s.address,
                 pid=s.process.pid(),
-                ready=s.process.is_running() and s.is_ready(),
+                ready=s.process.running and s.is_ready(),
                 logs=s.log_paths(),
             )
             for s in self.servers

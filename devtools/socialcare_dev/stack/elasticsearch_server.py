@@ -25,10 +25,10 @@ from pathlib import Path
 
 import yaml
 
+from socialcare_dev.process import ManagedProcess, environment
 from socialcare_dev.settings import StackSettings
 from socialcare_dev.stack import maven
 from socialcare_dev.stack.java import java_home
-from socialcare_dev.stack.process import ManagedProcess
 from socialcare_dev.stack.versions import ELASTICSEARCH_VERSION
 
 ES_ARTIFACT = (
@@ -53,9 +53,10 @@ class ElasticsearchServer:
         self.data = self.base / "data"
         self.logs = self.base / "logs"
         self.process = ManagedProcess(
-            name="Elasticsearch",
+            "Elasticsearch",
+            self.logs / "stdout.log",
             pid_file=self.base / "elasticsearch.pid",
-            log_file=self.logs / "stdout.log",
+            cwd=self.home,
             marker=str(self.home),
         )
 
@@ -136,32 +137,32 @@ class ElasticsearchServer:
         # JSON is valid YAML, and leaves no quoting to get wrong.
         (self.config / "elasticsearch.yml").write_text(json.dumps(self._node_config(), indent=2))
 
-    def _env(self) -> dict[str, str]:
+    def _env(self) -> dict[str, str | None]:
+        """Set over (None: removed from) the environment: the launcher is to use
+        ES_JAVA_HOME, whatever JAVA_HOME says."""
         heap = self.settings.stack_elasticsearch_heap
-        env = {
-            **os.environ,
+        return {
             "ES_JAVA_HOME": str(java_home()),
             "ES_JAVA_OPTS": f"-Xms{heap} -Xmx{heap}",
             "ES_PATH_CONF": str(self.config),
+            "JAVA_HOME": None,
         }
-        env.pop("JAVA_HOME", None)
-        return env
 
     def start_process(self, say: Callable[[str], None]) -> None:
         user = self._run_as()
         self.logs.mkdir(parents=True, exist_ok=True)
         self._write_config()
         self._prepare_dirs(user)
-        self.process.start(
-            [str(self.home / "bin" / "elasticsearch")], cwd=self.home, env=self._env(), user=user
-        )
+        self.process.command = [str(self.home / "bin" / "elasticsearch")]
+        self.process.env, self.process.user = self._env(), user
+        self.process.spawn()
         say(
             f"starting Elasticsearch {ELASTICSEARCH_VERSION} on {self.address}"
             f"{f' as user {user}' if user else ''} (logs: {self.logs})"
         )
 
     def wait_ready(self) -> float:
-        return self.process.wait_ready(self.is_ready, self.settings.stack_start_timeout)
+        return self.process.wait_ready(self.settings.stack_start_timeout, self.is_ready)
 
     def _request(self, path: str) -> urllib.request.Request:
         return urllib.request.Request(f"{self.address}{path}")
@@ -200,9 +201,10 @@ class SecureElasticsearchServer(ElasticsearchServer):
         self.data = self.base / "data"
         self.logs = self.base / "logs"
         self.process = ManagedProcess(
-            name="Elasticsearch (security on)",
+            "Elasticsearch (security on)",
+            self.logs / "stdout.log",
             pid_file=self.base / "elasticsearch.pid",
-            log_file=self.logs / "stdout.log",
+            cwd=self.home,
             marker=str(self.home),
         )
 
@@ -232,7 +234,7 @@ class SecureElasticsearchServer(ElasticsearchServer):
         )
         super()._write_config()
         keystore = [str(self.home / "bin" / "elasticsearch-keystore")]
-        env = self._env()
+        env = environment(self._env())
         subprocess.run([*keystore, "create"], env=env, check=True, capture_output=True)
         subprocess.run(
             [*keystore, "add", "--stdin", "bootstrap.password"],
@@ -257,7 +259,7 @@ class SecureElasticsearchServer(ElasticsearchServer):
     def add_user(self, name: str, password: str, roles: list[str]) -> None:
         """A file realm user (replacing one of that name) with ``roles``."""
         users = [str(self.home / "bin" / "elasticsearch-users")]
-        env = self._env()
+        env = environment(self._env())
         subprocess.run([*users, "userdel", name], env=env, capture_output=True)
         subprocess.run(
             [*users, "useradd", name, "-p", password, "-r", ",".join(roles)],
@@ -277,7 +279,7 @@ class SecureElasticsearchServer(ElasticsearchServer):
             entry = pwd.getpwnam(user)
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
-    def _env(self) -> dict[str, str]:
+    def _env(self) -> dict[str, str | None]:
         # Half the main node's heap: it holds a few test documents.
         return {**super()._env(), "ES_JAVA_OPTS": "-Xms512m -Xmx512m"}
 

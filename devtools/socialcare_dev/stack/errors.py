@@ -1,2 +1,5 @@
-class StackError(RuntimeError):
-    """A local server could not be installed, started or stopped; the message says why."""
+from socialcare_dev.process import ProcessError
+
+# The stack's servers are supervised processes (socialcare_dev.process): one error
+# type for a server that cannot be installed, started or stopped, whichever step failed.
+StackError = ProcessError

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 import socket
 import subprocess
 import uuid
@@ -15,11 +14,11 @@ from kafka import KafkaAdminClient
 from kafka.admin import UserScramCredentialUpsertion
 from kafka.errors import KafkaConfigurationError, KafkaError
 
+from socialcare_dev.process import ManagedProcess
 from socialcare_dev.settings import StackSettings
 from socialcare_dev.stack import maven
 from socialcare_dev.stack.errors import StackError
 from socialcare_dev.stack.java import java_bin
-from socialcare_dev.stack.process import ManagedProcess
 from socialcare_dev.stack.versions import KAFKA_SCALA, KAFKA_VERSION, LOG4J_VERSION
 
 _LOG4J2 = """\
@@ -58,9 +57,10 @@ class KafkaServer:
         self.data = self.home / "data"
         self.config = self.home / "server.properties"
         self.process = ManagedProcess(
-            name="Kafka",
+            "Kafka",
+            self.home / "logs" / "kafka.log",
+            cwd=self.home,
             pid_file=self.home / "kafka.pid",
-            log_file=self.home / "logs" / "kafka.log",
             marker=str(self.config),
         )
 
@@ -157,26 +157,23 @@ class KafkaServer:
         self._write_config()
         self._format()
         heap = self.settings.stack_kafka_heap
-        self.process.start(
-            [
-                str(java_bin()),
-                f"-Xms{heap}",
-                f"-Xmx{heap}",
-                "-XX:+UseG1GC",
-                "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-                "-cp",
-                f"{self.lib}/*",
-                "kafka.Kafka",
-                str(self.config),
-            ],
-            cwd=self.home,
-            env=dict(os.environ),
-        )
+        self.process.command = [
+            str(java_bin()),
+            f"-Xms{heap}",
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+            "-cp",
+            f"{self.lib}/*",
+            "kafka.Kafka",
+            str(self.config),
+        ]
+        self.process.spawn()
         say(f"starting Kafka {KAFKA_VERSION} on {self.address} (log: {self.process.log_file})")
 
     def wait_ready(self) -> float:
-        return self.process.wait_ready(self.is_ready, self.settings.stack_start_timeout)
+        return self.process.wait_ready(self.settings.stack_start_timeout, self.is_ready)
 
     def is_ready(self) -> bool:
         # A plain connect first: kafka-python logs every refused connection as an error.
