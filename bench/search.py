@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 
 from socialcare import elastic
+from socialcare.index.indexer import Indexer
 from socialcare.schema import RoutedEvent
-from socialcare.search.indexer import Indexer
 from socialcare.search.settings import SearchSettings
 from socialcare_dev.pipeline import ServiceProcess, free_port
 

@@ -15,16 +15,14 @@ from datetime import UTC, datetime
 
 from elasticsearch import Elasticsearch
 
+from socialcare.search.queries import FACETS as FACET_FIELDS
 from socialcare.search.queries import breached_query
 
 # terms queries take at most 65,536 values; stay well below.
 _CHUNK = 10_000
+# The facets a pipeline run is summarised by: a few of the search API's.
 FACETS = {
-    "platform": "platform",
-    "language": "classification.language",
-    "intent": "classification.intent",
-    "sentiment": "classification.sentiment",
-    "queue": "routing.queue",
+    name: FACET_FIELDS[name] for name in ("platform", "language", "intent", "sentiment", "queue")
 }
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from socialcare.schema import RoutedEvent
 
 
-class Response(BaseModel):
+class BrandReply(BaseModel):
+    """The brand's first answer to a customer's message, as the index worker records it
+    on that message (its ``response`` field): when, and whether past the deadline."""
+
     model_config = ConfigDict(extra="forbid")
 
     answered_at: datetime
@@ -20,13 +24,23 @@ class StoredEvent(RoutedEvent):
     """A routed event as the index holds it (embedding left out of API answers)."""
 
     indexed_at: datetime
-    response: Response | None = None
+    response: BrandReply | None = None
 
 
 class SearchHit(BaseModel):
     event: StoredEvent
     score: float | None = None
     highlight: str | None = None
+
+    @classmethod
+    def from_hit(cls, hit: dict[str, Any]) -> SearchHit:
+        """From an Elasticsearch hit (with its highlight of ``text``, if any)."""
+        highlight = (hit.get("highlight") or {}).get("text")
+        return cls(
+            event=StoredEvent.model_validate(hit["_source"]),
+            score=hit.get("_score"),
+            highlight=highlight[0] if highlight else None,
+        )
 
 
 class SearchResult(BaseModel):
@@ -92,22 +106,3 @@ class ErasureReport(BaseModel):
     )
     erased_at: datetime
     audit_id: str
-
-
-class FieldError(BaseModel):
-    """One invalid input. The offending value is not echoed: it may be a key or
-    personal data, and the caller has it anyway."""
-
-    loc: list[str | int] = Field(description='Where: e.g. `["query", "size"]`.')
-    msg: str = Field(description="What is wrong with it.")
-    type: str = Field(description="Machine-readable kind of error, e.g. `less_than_equal`.")
-
-
-class Problem(BaseModel):
-    """The body of every error answer (4xx and 5xx), whatever the endpoint."""
-
-    status: int = Field(description="The HTTP status code, repeated for logs and clients.")
-    detail: str = Field(description="What went wrong, for a person.")
-    errors: list[FieldError] = Field(
-        default_factory=list, description="Each invalid input, for 422 answers."
-    )

@@ -14,17 +14,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, field_validator
 
-FACETS = ("platform", "language", "intent", "sentiment", "queue", "skill", "priority", "kind")
-FIELD = {
+# Each facet agents filter and count by, and the field of the index it is: the one map
+# (the search filters and facets, the stats, and the development tools' tracking use it).
+FACETS: dict[str, str] = {
     "platform": "platform",
-    "kind": "kind",
     "language": "classification.language",
     "intent": "classification.intent",
     "sentiment": "classification.sentiment",
     "queue": "routing.queue",
     "skill": "routing.skill",
     "priority": "routing.priority",
+    "kind": "kind",
 }
+# API answers leave out the sentence embeddings: large, and of use only to /v1/similar.
+NO_EMBEDDING = {"excludes": ["classification.embedding"]}
 
 
 class Sort(StrEnum):
@@ -155,10 +158,10 @@ def breached_query(now: datetime) -> dict[str, Any]:
 
 def filters(params: SearchParams, now: datetime) -> list[dict[str, Any]]:
     clauses: list[dict[str, Any]] = []
-    for name in FACETS:
+    for name, field in FACETS.items():
         values = getattr(params, name)
         if values:
-            clauses.append({"terms": {FIELD[name]: values}})
+            clauses.append({"terms": {field: values}})
     if params.author:
         clauses.append(
             {
@@ -182,6 +185,40 @@ def filters(params: SearchParams, now: datetime) -> list[dict[str, Any]]:
     elif params.sla_breached is False:
         clauses.append({"bool": {"must_not": [breached_query(now)]}})
     return clauses
+
+
+def terms(facet: str, size: int = 50) -> dict[str, Any]:
+    """The aggregation that counts the values of ``facet``."""
+    return {"terms": {"field": FACETS[facet], "size": size}}
+
+
+def author_query(platform: str, author_id: str) -> dict[str, Any]:
+    return {
+        "bool": {"filter": [{"term": {"platform": platform}}, {"term": {"author.id": author_id}}]}
+    }
+
+
+def span_aggs() -> dict[str, Any]:
+    """The first and last message: how long a span the stats histogram covers."""
+    return {
+        "first": {"min": {"field": "created_at"}},
+        "last": {"max": {"field": "created_at"}},
+    }
+
+
+STATS_FACETS = ("intent", "sentiment", "language", "platform", "queue")
+
+
+def stats_aggs(interval: str, now: datetime) -> dict[str, Any]:
+    """Volumes over time by intent and sentiment, totals by facet, SLA breaches."""
+    return {
+        "over_time": {
+            "date_histogram": {"field": "created_at", "calendar_interval": interval},
+            "aggs": {"intent": terms("intent"), "sentiment": terms("sentiment")},
+        },
+        **{name: terms(name) for name in STATS_FACETS},
+        "breached": {"filter": breached_query(now)},
+    }
 
 
 def search_body(params: SearchParams, now: datetime) -> dict[str, Any]:
@@ -212,8 +249,8 @@ def search_body(params: SearchParams, now: datetime) -> dict[str, Any]:
             "pre_tags": ["<mark>"],
             "post_tags": ["</mark>"],
         },
-        "aggs": {name: {"terms": {"field": FIELD[name], "size": 50}} for name in FACETS},
-        "_source": {"excludes": ["classification.embedding"]},
+        "aggs": {name: terms(name) for name in FACETS},
+        "_source": NO_EMBEDDING,
     }
     if cursor:
         body["search_after"] = cursor.search_after

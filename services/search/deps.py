@@ -1,0 +1,89 @@
+"""What the search routes depend on, declared once: the settings, the Elasticsearch
+client, the erasure log and the caller's key.
+
+The app factory puts the settings on ``app.state`` and its lifespan the client; a
+test that mounts one router on a bare app sets them itself or overrides these
+dependencies (``app.dependency_overrides[get_elasticsearch] = ...``).
+"""
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from elasticsearch import AsyncElasticsearch
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader
+
+from socialcare.erasure import ErasureFollower
+from socialcare.search.settings import SearchSettings
+
+API_KEY = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="apiKey",
+    description="An agent's key from SOCIALCARE_SEARCH_API_KEYS; its scopes decide what it may "
+    "call (read: everything but erasure; erase: erasure).",
+    auto_error=False,  # a missing key is our 401 Problem, not FastAPI's default answer
+)
+
+
+def get_settings(request: Request) -> SearchSettings:
+    return request.app.state.settings
+
+
+def get_elasticsearch(request: Request) -> AsyncElasticsearch:
+    return request.app.state.elasticsearch
+
+
+SettingsDep = Annotated[SearchSettings, Depends(get_settings)]
+ElasticDep = Annotated[AsyncElasticsearch, Depends(get_elasticsearch)]
+
+
+def get_erasure_log(request: Request, settings: SettingsDep) -> ErasureFollower:
+    # Read when the first erasure comes (merging a retry into the record of an earlier
+    # attempt needs it), then followed by a daemon thread for the life of the app.
+    state = request.app.state
+    if getattr(state, "erasure_log", None) is None:
+        state.erasure_log = ErasureFollower(settings)
+    return state.erasure_log
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who called: a key's id for the audit log (never the key) and its scopes."""
+
+    key_id: str
+    scopes: frozenset[str]
+
+
+def get_caller(
+    settings: SettingsDep, x_api_key: Annotated[str | None, Security(API_KEY)]
+) -> Caller:
+    if not x_api_key:
+        raise HTTPException(401, "missing X-API-Key header")
+    for key, scopes in settings.search_api_keys.items():
+        if hmac.compare_digest(key.encode(), x_api_key.encode()):
+            return Caller(hashlib.sha256(key.encode()).hexdigest()[:12], scopes)
+    raise HTTPException(403, "unknown API key")
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require(scope: str) -> Callable[[Caller], str]:
+    """A dependency that lets only keys with ``scope`` through; gives the key's id."""
+
+    def check(caller: CallerDep) -> str:
+        if scope not in caller.scopes:
+            raise HTTPException(403, f"this key lacks the {scope!r} scope")
+        return caller.key_id
+
+    return check
+
+
+reader = require("read")
+eraser = require("erase")
+ReadKey = Annotated[str, Depends(reader)]
+EraseKey = Annotated[str, Depends(eraser)]
+ErasureLogDep = Annotated[ErasureFollower, Depends(get_erasure_log)]
