@@ -157,10 +157,17 @@ async def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, f"invalid request: {detail}", found)
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
 def _allowed_methods(request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return sorted(methods)
+    # Asked of the routes with each method in turn: a router included with
+    # include_router is one route here, without the methods of the routes inside it.
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
