@@ -9,8 +9,8 @@ import yaml
 
 from socialcare.classify.export import INT8_FILE
 from socialcare_dev.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
-from tests.conftest import REPO
-from tests.deploy.checks import setting_names
+from tests.support.manifest_checks import setting_names
+from tests.support.paths import REPO
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -40,7 +40,7 @@ def test_compose_runs_every_service_role_and_the_servers():
     assert commands["ingest"] == ["ingest", "serve"]
     assert commands["classify-worker"] == ["classify", "worker"]
     assert commands["route-worker"] == ["route", "worker"]
-    assert commands["index-worker"] == ["search", "index-worker"]
+    assert commands["index-worker"] == ["index", "worker"]
     assert commands["search"] == ["search", "serve"]
     assert commands["provision"] == ["provision"]
 

@@ -19,7 +19,7 @@ from socialcare.topics import (
     RETENTION,
     queue_topic,
 )
-from tests.conftest import event_data
+from tests.support.events import event_data
 
 KEY = b"test-key"
 ERASED_AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

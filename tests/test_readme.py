@@ -1,4 +1,5 @@
-from tests.conftest import REPO, all_setting_names
+from tests.support.paths import REPO
+from tests.support.setting_names import all_setting_names
 
 README = (REPO / "README.md").read_text()
 

@@ -13,27 +13,7 @@ from socialcare.schema import (
     RoutedEvent,
     Sentiment,
 )
-from tests.conftest import event_data
-
-CLASSIFICATION = {
-    "intent": "shipping",
-    "intent_scores": {"shipping": 0.9, "other": 0.1},
-    "sentiment": "negative",
-    "sentiment_scores": {"negative": 0.8, "neutral": 0.2},
-    "language": "en",
-    "language_confidence": 0.97,
-    "model_version": "test-1",
-    "embedding": [0.1, 0.2],
-}
-ROUTING = {
-    "queue": "support.queue.en.logistics",
-    "language_queue": "en",
-    "skill": "logistics",
-    "priority": "P2",
-    "first_response_due_at": "2026-11-23T10:00:00Z",
-    "rule": "public-complaint",
-    "routed_at": "2026-11-23T09:00:03Z",
-}
+from tests.support.events import CLASSIFICATION, ROUTING, event_data
 
 
 def test_event_id_is_derived_from_platform_and_message_id():

@@ -7,8 +7,8 @@ import yaml
 from socialcare import schema_export
 from socialcare.schema import Event, RoutedEvent
 from socialcare.topics import PIPELINE_TOPICS
-from tests.conftest import REPO, event_data
-from tests.test_schema import CLASSIFICATION, ROUTING
+from tests.support.events import CLASSIFICATION, ROUTING, event_data
+from tests.support.paths import REPO
 
 
 def _committed() -> dict[str, str]:

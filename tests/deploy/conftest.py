@@ -2,11 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import REPO
-from tests.deploy.render import Obj, build
-
-K8S = REPO / "deploy" / "k8s"
-OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())
+from tests.support.kustomize import K8S, OVERLAYS, Obj, build
 
 
 @pytest.fixture(scope="session", params=OVERLAYS)

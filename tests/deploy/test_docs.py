@@ -8,9 +8,9 @@ import json
 import re
 
 from socialcare_dev.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
-from tests.conftest import REPO
-from tests.deploy.checks import PRIVACY_KEYS, PRIVACY_SECRET, containers
-from tests.deploy.render import Obj
+from tests.support.kustomize import Obj
+from tests.support.manifest_checks import PRIVACY_KEYS, PRIVACY_SECRET, containers
+from tests.support.paths import REPO
 
 DOCS = (REPO / "docs" / "deploy.md").read_text()
 ROLES_FILE = REPO / "deploy" / "elasticsearch" / "api-key-roles.json"

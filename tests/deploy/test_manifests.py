@@ -10,26 +10,26 @@ from collections.abc import Callable
 import pytest
 
 from socialcare.classify.settings import ClassifySettings
+from socialcare.index.settings import IndexSettings
 from socialcare.route.settings import RouteSettings
-from socialcare.search.settings import SearchSettings
 from socialcare_dev.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
-from tests.deploy import checks, schemas
-from tests.deploy.checks import containers, pod_spec
-from tests.deploy.conftest import K8S, OVERLAYS
-from tests.deploy.render import Obj, build
+from tests.support import manifest_checks as checks
+from tests.support import manifest_schemas as schemas
+from tests.support.kustomize import K8S, OVERLAYS, Obj, build
+from tests.support.manifest_checks import containers, pod_spec
 
 # role -> (Deployment, CLI arguments, port the role listens on by default)
 ROLES = {
     "ingest": ("ingest", ["ingest", "serve"], 8000),
     "classify": ("classify-worker", ["classify", "worker"], ClassifySettings().classify_web_port),
     "route": ("route-worker", ["route", "worker"], RouteSettings().route_web_port),
-    "index": ("index-worker", ["search", "index-worker"], SearchSettings().index_web_port),
+    "index": ("index-worker", ["index", "worker"], IndexSettings().index_web_port),
     "search": ("search", ["search", "serve"], 8001),
 }
 WORKER_GROUPS = {
     "classify-worker": ClassifySettings().classify_app_id,
     "route-worker": RouteSettings().route_app_id,
-    "index-worker": SearchSettings().index_app_id,
+    "index-worker": IndexSettings().index_app_id,
 }
 
 

@@ -14,8 +14,7 @@ from socialcare.route import worker as route_worker
 from socialcare.route.config import DEFAULT_CONFIG, load_config
 from socialcare.route.settings import RouteSettings
 from socialcare.topics import CONVERSATIONS_CHANGELOG_CONFIG, PIPELINE_TOPICS, TopicSpec
-from tests.deploy.conftest import K8S
-from tests.deploy.render import Obj
+from tests.support.kustomize import K8S, Obj
 
 TOPICS_FILE = K8S / "base" / "kafka" / "topics.yaml"
 

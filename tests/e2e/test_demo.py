@@ -13,7 +13,7 @@ import pytest
 from socialcare import elastic, kafka
 from socialcare.classify.settings import ClassifySettings
 from socialcare_dev.demo import PORT_VARIABLES
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 

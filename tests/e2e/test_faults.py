@@ -22,8 +22,8 @@ from socialcare.schema import DeadLetter, Event
 from socialcare.topics import CLASSIFIED, DLQ, RAW, ROUTED
 from socialcare_dev import tracking
 from socialcare_dev.traffic import Traffic
-from tests.conftest import event_data
 from tests.support.census import EventCensus, assert_at_least_once, conversation_contacts
+from tests.support.events import event_data
 from tests.support.kafka_tail import TopicTail
 
 # Each test moves 5,000 events through the real model; some wait out a fault.

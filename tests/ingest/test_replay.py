@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from socialcare.cli import app
 from socialcare.schema import Event
 from socialcare.topics import RAW
-from tests.conftest import event_data
+from tests.support.events import event_data
 from tests.support.kafka_tail import TopicTail
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,7 @@ from elasticsearch import helpers
 from socialcare import elastic
 from socialcare.schema import RoutedEvent
 from socialcare.settings import Settings
-from tests.conftest import event_data
-from tests.test_schema import CLASSIFICATION, ROUTING
+from tests.support.events import CLASSIFICATION, ROUTING, event_data
 
 pytestmark = pytest.mark.integration
 

@@ -38,7 +38,7 @@ from socialcare.search.api import create_app
 from socialcare.search.settings import SearchSettings
 from socialcare.settings import Settings
 from socialcare_dev.stack.elasticsearch_server import SecureElasticsearchServer
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 ROLES_FILE = REPO / "deploy" / "elasticsearch" / "api-key-roles.json"
 # The alias the file's index names are written for (base/settings.env).

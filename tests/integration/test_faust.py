@@ -10,7 +10,8 @@ from kafka import KafkaConsumer
 from socialcare import kafka
 from socialcare.schema import Event
 from socialcare.topics import TopicSpec
-from tests.conftest import REPO, event_data
+from tests.support.events import event_data
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.integration
 

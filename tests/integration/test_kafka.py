@@ -6,7 +6,7 @@ from kafka import KafkaConsumer
 from socialcare import kafka
 from socialcare.schema import Event
 from socialcare.topics import PIPELINE_TOPICS, TopicSpec
-from tests.conftest import event_data
+from tests.support.events import event_data
 
 pytestmark = pytest.mark.integration
 

@@ -85,7 +85,7 @@ def test_semantic_errors(old, new, expected):
 
 def test_every_config_key_is_documented():
     from socialcare.route import config as module
-    from tests.conftest import REPO
+    from tests.support.paths import REPO
 
     docs = (REPO / "docs" / "routing.md").read_text()
     models = [

@@ -8,8 +8,8 @@ import pytest
 from socialcare import kafka
 from socialcare.schema import RoutedEvent
 from socialcare.topics import queue_topic
-from tests.conftest import REPO, event_data
-from tests.test_schema import CLASSIFICATION, ROUTING
+from tests.support.events import CLASSIFICATION, ROUTING, event_data
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.integration
 

@@ -4,8 +4,7 @@ from typer.testing import CliRunner
 
 from socialcare.cli import app
 from socialcare.schema import ClassifiedEvent
-from tests.conftest import event_data
-from tests.test_schema import CLASSIFICATION
+from tests.support.events import CLASSIFICATION, event_data
 
 runner = CliRunner()
 

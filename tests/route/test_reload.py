@@ -11,7 +11,7 @@ from socialcare.schema import RoutedEvent
 from socialcare.topics import CLASSIFIED, ROUTED
 from socialcare_dev.isolation import fresh_group
 from socialcare_dev.pipeline import ServiceProcess, free_port
-from tests.route.test_worker import classified, publish, routed_by_id
+from tests.support.classified_stream import classified, publish, routed_by_id
 from tests.support.kafka_tail import TopicTail
 
 pytestmark = pytest.mark.integration

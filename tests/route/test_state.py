@@ -14,7 +14,7 @@ from socialcare.route.rules import (
     route,
 )
 from socialcare.schema import Priority
-from tests.route.test_rules import CONFIG, NOW, classified
+from tests.support.routing_rules import CONFIG, NOW, classified
 
 # Without the follow-up bump a repeat counted as a contact shows in the priority only
 # through the repeated-contact rule (3 contacts within 24 h -> P2).

@@ -5,12 +5,11 @@ import uuid
 
 import pytest
 
-from socialcare import kafka
-from socialcare.schema import ClassifiedEvent, DeadLetter, RoutedEvent
+from socialcare.schema import DeadLetter, RoutedEvent
 from socialcare.topics import CLASSIFIED, DLQ, ROUTED
 from socialcare_dev.isolation import fresh_group
 from socialcare_dev.pipeline import ServiceProcess, free_port
-from tests.conftest import event_data
+from tests.support.classified_stream import classified, publish, routed_by_id
 from tests.support.kafka_tail import TopicTail
 
 pytestmark = pytest.mark.integration
@@ -34,41 +33,6 @@ def worker(stack, settings, tmp_path_factory):
     process.start()
     yield process
     process.stop()
-
-
-def classified(conversation, n, intent="shipping", score=0.9, language="en", **extra):
-    return ClassifiedEvent.model_validate(
-        event_data(
-            n,
-            platform_message_id=f"{conversation}-{n}",
-            conversation_id=conversation,
-            classification={
-                "intent": intent,
-                "intent_scores": {intent: score},
-                "sentiment": "negative",
-                "sentiment_scores": {"negative": 0.9},
-                "language": language,
-                "language_confidence": 0.95,
-                "model_version": "test",
-            },
-            **extra,
-        )
-    )
-
-
-def publish(settings, *records):
-    producer = kafka.producer(settings)
-    for key, value in records:
-        producer.send(CLASSIFIED.name, key=key, value=value)
-    producer.flush(timeout=30)
-    producer.close()
-
-
-def routed_by_id(tail, expect, *conversations):
-    """Routed events of these conversations, by event id (other traffic skipped)."""
-    keys = {c.encode() for c in conversations}
-    records = tail.read(expect=expect, match=lambda r: r.key in keys)
-    return {e.event_id: (r, e) for r in records if (e := RoutedEvent.model_validate_json(r.value))}
 
 
 def test_event_lands_in_its_queue_and_the_routed_stream(worker, settings):

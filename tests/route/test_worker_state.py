@@ -23,7 +23,7 @@ from socialcare.schema import ClassifiedEvent, DeadLetter, RoutedEvent
 from socialcare.topics import CLASSIFIED, DLQ
 from socialcare_dev.isolation import fresh_group
 from socialcare_dev.pipeline import ServiceProcess, free_port
-from tests.route.test_worker import classified
+from tests.support.classified_stream import classified
 from tests.support.kafka_tail import TopicTail
 
 pytestmark = pytest.mark.integration

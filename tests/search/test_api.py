@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from socialcare import elastic
 from socialcare.search.api import create_app
-from tests.search.conftest import (
+from tests.support.search_index import (
     ADMIN,
     AGENT,
     EVENTS,

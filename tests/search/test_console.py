@@ -12,8 +12,8 @@ import pytest
 
 from socialcare import elastic
 from socialcare_dev.pipeline import ServiceProcess, free_port
-from tests.conftest import REPO
-from tests.search.conftest import AGENT, ROWS, drop_index, index_events, routed
+from tests.support.paths import REPO
+from tests.support.search_index import AGENT, ROWS, drop_index, index_events, routed
 
 pytestmark = pytest.mark.integration
 

@@ -28,8 +28,8 @@ from socialcare.search.settings import SearchSettings
 from socialcare.topics import CLASSIFIED, ROUTED
 from socialcare_dev.isolation import fresh_group
 from socialcare_dev.pipeline import ServiceProcess, free_port
-from tests.search.conftest import ROWS, drop_index, index_events, routed
 from tests.support.kafka_tail import TopicTail
+from tests.support.search_index import ROWS, drop_index, index_events, routed
 
 pytestmark = pytest.mark.integration
 
@@ -184,7 +184,7 @@ def test_erasure_reaches_every_index_and_nothing_comes_back_through_the_index_wo
     ]
     port = free_port()
     worker = ServiceProcess(
-        ["search", "index-worker"],
+        ["index", "worker"],
         env={
             "SOCIALCARE_INDEX_APP_ID": fresh_group(es_settings, "erasure-index", ROUTED.name),
             "SOCIALCARE_INDEX_ALIAS": es_settings.index_alias,

@@ -17,8 +17,8 @@ import pytest
 
 from socialcare import elastic
 from socialcare_dev.pipeline import ServiceProcess, free_port
-from tests.conftest import REPO
-from tests.search.conftest import EVENTS, drop_index, index_events
+from tests.support.paths import REPO
+from tests.support.search_index import EVENTS, drop_index, index_events
 
 pytestmark = pytest.mark.integration
 

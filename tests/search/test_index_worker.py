@@ -10,8 +10,8 @@ from socialcare.schema import DeadLetter
 from socialcare.topics import DLQ, ROUTED
 from socialcare_dev.isolation import fresh_group
 from socialcare_dev.pipeline import ServiceProcess, free_port
-from tests.search.conftest import ROWS, drop_index, routed
 from tests.support.kafka_tail import TopicTail
+from tests.support.search_index import ROWS, drop_index, routed
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ def index_worker(settings, tmp_path) -> ServiceProcess:
     test's alias, and a port that is picked again if another process takes it first."""
     port = str(free_port())
     return ServiceProcess(
-        ["search", "index-worker"],
+        ["index", "worker"],
         env={
             "SOCIALCARE_INDEX_APP_ID": fresh_group(settings, "socialcare-index-it", ROUTED.name),
             "SOCIALCARE_INDEX_ALIAS": settings.index_alias,

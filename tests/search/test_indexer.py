@@ -5,7 +5,7 @@ import pytest
 
 from socialcare import elastic
 from socialcare.index.indexer import Indexer
-from tests.search.conftest import EVENTS, ROWS, drop_index, index_events, routed
+from tests.support.search_index import EVENTS, ROWS, drop_index, index_events, routed
 
 pytestmark = pytest.mark.integration
 

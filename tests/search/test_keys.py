@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from socialcare.search.settings import SearchSettings
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 AGENT = "agent-key-0123456789"
 ADMIN = "Adm1n_key-0123456789~+/="

@@ -13,8 +13,8 @@ from typing import Any
 import typer.main
 
 from socialcare.cli import app as cli_app
-from tests.conftest import all_setting_names
-from tests.deploy.render import POD_TEMPLATE_PATHS, Obj
+from tests.support.kustomize import POD_TEMPLATE_PATHS, Obj
+from tests.support.setting_names import all_setting_names
 
 Check = Callable[[list[Obj]], list[str]]
 # Where an operator's resource names the version of what it runs.

@@ -14,7 +14,11 @@ from typing import Any
 
 import yaml
 
+from tests.support.paths import REPO
+
 Obj = dict[str, Any]
+K8S = REPO / "deploy" / "k8s"
+OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())
 
 # Where each workload kind keeps its pod template.
 POD_TEMPLATE_PATHS = {

@@ -17,8 +17,8 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 
-from tests.conftest import REPO
-from tests.deploy.render import Obj
+from tests.support.kustomize import Obj
+from tests.support.paths import REPO
 
 CRDS = REPO / "deploy" / "schemas" / "crds"
 # The oldest Kubernetes the manifests support, and the newest the package knows.

@@ -1,0 +1,28 @@
+"""Every setting the product and the development tools read, by variable name."""
+
+from __future__ import annotations
+
+from socialcare_dev.settings import StackSettings
+
+
+def all_setting_names() -> set[str]:
+    """Every SOCIALCARE_* variable: the shared settings and each service's additions."""
+    from socialcare.classify.settings import ClassifySettings
+    from socialcare.erasure import ErasureSettings
+    from socialcare.index.settings import IndexSettings
+    from socialcare.ingest.settings import IngestSettings
+    from socialcare.route.settings import RouteSettings
+    from socialcare.search.settings import SearchSettings
+    from socialcare.topics import Retention
+
+    models = (
+        IngestSettings,
+        RouteSettings,
+        SearchSettings,
+        IndexSettings,
+        ClassifySettings,
+        ErasureSettings,
+        StackSettings,
+    )
+    names = {f"SOCIALCARE_{name.upper()}" for m in models for name in m.model_fields}
+    return names | {f"SOCIALCARE_RETENTION_{name.upper()}" for name in Retention.model_fields}
