@@ -22,7 +22,8 @@ COMMANDS = [
     (["route", "worker", "--help"], "routing worker"),
     (["route", "explain", "--help"], "which rule"),
     (["search", "serve", "--help"], "search API"),
-    (["search", "index-worker", "--help"], "bulk-indexes"),
+    (["index", "worker", "--help"], "bulk-indexes"),
+    (["search", "index-worker", "--help"], "Alias of `socialcare index worker`"),
     (["demo", "--help"], "defect spike"),
 ]
 

@@ -26,9 +26,9 @@ from typing import Any
 import yaml
 
 from socialcare.classify.settings import ClassifySettings
+from socialcare.index.settings import IndexSettings
 from socialcare.route.config import DEFAULT_CONFIG, RoutingConfig, load_config
 from socialcare.route.settings import RouteSettings
-from socialcare.search.settings import SearchSettings
 from socialcare.topics import PIPELINE_TOPICS, TopicSpec, queue_topic
 
 CLUSTER = "socialcare"
@@ -75,7 +75,7 @@ def faust_topics() -> list[Topic]:
     app_ids = (
         ClassifySettings().classify_app_id,
         RouteSettings().route_app_id,
-        SearchSettings().index_app_id,
+        IndexSettings().index_app_id,
     )
     leaders = [
         Topic(

@@ -24,7 +24,7 @@ ROLES = {
     "ingest": ["ingest", "serve"],
     "classify": ["classify", "worker"],
     "route": ["route", "worker"],
-    "index": ["search", "index-worker"],
+    "index": ["index", "worker"],
     "search": ["search", "serve"],
 }
 

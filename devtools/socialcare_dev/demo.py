@@ -23,8 +23,8 @@ from rich.table import Table
 
 from socialcare import elastic
 from socialcare.classify.settings import ClassifySettings
+from socialcare.index.settings import IndexSettings
 from socialcare.route.settings import RouteSettings
-from socialcare.search.settings import SearchSettings
 from socialcare.topics import CLASSIFIED, RAW, ROUTED
 from socialcare_dev import tracking
 from socialcare_dev.pipeline import ROLES, Pipeline, skip_backlog
@@ -125,7 +125,7 @@ def _skip_backlogs(settings: StackSettings) -> None:
     groups = (
         (ClassifySettings().classify_app_id, RAW.name),
         (RouteSettings().route_app_id, CLASSIFIED.name),
-        (SearchSettings().index_app_id, ROUTED.name),
+        (IndexSettings().index_app_id, ROUTED.name),
     )
     for group, topic in groups:
         if skipped := skip_backlog(settings, group, topic):

@@ -72,7 +72,7 @@ ROLES: dict[str, tuple[list[str], str]] = {
     "ingest": (["ingest", "serve"], "SOCIALCARE_INGEST_PORT"),
     "classify": (["classify", "worker"], "SOCIALCARE_CLASSIFY_WEB_PORT"),
     "route": (["route", "worker"], "SOCIALCARE_ROUTE_WEB_PORT"),
-    "index": (["search", "index-worker"], "SOCIALCARE_INDEX_WEB_PORT"),
+    "index": (["index", "worker"], "SOCIALCARE_INDEX_WEB_PORT"),
     "search": (["search", "serve"], "SOCIALCARE_SEARCH_PORT"),
 }
 

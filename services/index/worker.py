@@ -12,11 +12,11 @@ from pydantic import ValidationError
 
 from socialcare import elastic, kafka
 from socialcare.erasure import ErasureFollower, delete_late_arrivals
+from socialcare.index.indexer import Indexer, IndexRejected
+from socialcare.index.settings import IndexSettings
 from socialcare.logging import get_logger
 from socialcare.metrics import EVENTS
 from socialcare.schema import RoutedEvent
-from socialcare.index.indexer import Indexer, IndexRejected
-from socialcare.search.settings import SearchSettings
 from socialcare.streams import (
     Outgoing,
     bytes_topic,
@@ -30,8 +30,8 @@ SERVICE = "index"
 log = get_logger(__name__)
 
 
-def create_app(settings: SearchSettings | None = None) -> faust.App:
-    settings = settings or SearchSettings()
+def create_worker(settings: IndexSettings | None = None) -> faust.App:
+    settings = settings or IndexSettings()
     app = kafka.worker_app(
         settings.index_app_id, settings, settings.index_web_port, SERVICE, ROUTED.name
     )

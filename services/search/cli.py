@@ -1,9 +1,12 @@
-"""``socialcare search``: indexing and the agents' search API."""
+"""``socialcare search``: the agents' search API."""
 
 import typer
 
+from socialcare.index.cli import worker as index_worker_command
+
 app = typer.Typer(
-    help="Index routed events into Elasticsearch and serve the search API agents use.",
+    help="Serve the search API agents use over the indexed events (full text, threads, "
+    "customers, similar messages, stats, erasure).",
     no_args_is_help=True,
 )
 
@@ -29,23 +32,10 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
 
 
-@app.command("index-worker")
-def index_worker() -> None:
-    """Run the faust agent that bulk-indexes social.events.routed into Elasticsearch.
-
-    Batches by SOCIALCARE_INDEX_BATCH_SIZE / _SECONDS; offsets are committed only after
-    the bulk request succeeded; refused documents go to the DLQ with the reason.
-    Health, readiness and metrics on SOCIALCARE_INDEX_WEB_PORT (6068).
-    """
-    from socialcare import elastic
-    from socialcare.kafka import run_worker
-    from socialcare.search.settings import SearchSettings
-    from socialcare.index.worker import create_app
-
-    settings = SearchSettings()
-    es = elastic.client(settings)
-    try:
-        elastic.ensure_index(es, settings)  # the template and alias must exist first
-    finally:
-        es.close()
-    run_worker(create_app(settings), settings.log_level)
+# `socialcare search index-worker` was the index worker's command before it had its own
+# group; kept, hidden, for deployments that still run it.
+app.command(
+    "index-worker",
+    hidden=True,
+    help="Alias of `socialcare index worker` (the index worker; kept for old deployments).",
+)(index_worker_command)

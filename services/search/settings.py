@@ -20,22 +20,14 @@ KEYS_FORMAT = (
 
 
 class SearchSettings(Settings):
+    """Settings of the search API. (The index worker's are socialcare.index.settings.)"""
+
     # Errors about keys must not print them: pydantic would echo the input.
     model_config = SettingsConfigDict(hide_input_in_errors=True)
 
     search_api_keys: Annotated[dict[str, frozenset[Scope]], NoDecode] = Field(
         default_factory=dict,
         description=f"API keys and their scopes: {KEYS_FORMAT}.",
-    )
-    index_app_id: str = Field(
-        "socialcare-index", description="Faust app id of the index worker: its consumer group."
-    )
-    index_web_port: int = Field(
-        6068, description="Port of the index worker's /healthz, /readyz and /metrics."
-    )
-    index_batch_size: int = Field(500, ge=1, description="Most events in one bulk request.")
-    index_batch_seconds: float = Field(
-        1.0, gt=0, description="Longest wait to fill a bulk request."
     )
 
     @field_validator("search_api_keys", mode="before")

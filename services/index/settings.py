@@ -1,0 +1,19 @@
+"""Settings of the index worker: the shared ones (Elasticsearch, Kafka, the index
+alias) and its own batching and ports."""
+
+from pydantic import Field
+
+from socialcare.settings import Settings
+
+
+class IndexSettings(Settings):
+    index_app_id: str = Field(
+        "socialcare-index", description="Faust app id of the index worker: its consumer group."
+    )
+    index_web_port: int = Field(
+        6068, description="Port of the index worker's /healthz, /readyz and /metrics."
+    )
+    index_batch_size: int = Field(500, ge=1, description="Most events in one bulk request.")
+    index_batch_seconds: float = Field(
+        1.0, gt=0, description="Longest wait to fill a bulk request."
+    )
