@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from socialcare.classify.data import load
-from socialcare.ingest.signatures import meta_signature, viber_signature, x_signature
+from socialcare.ingest.signatures import meta_signature, twitter_signature, viber_signature
 
 SPIKE_FILE = Path(__file__).resolve().parent / "samples" / "spike.jsonl"
 SPIKE_PRODUCT = "VoltBuds Pro"
@@ -32,7 +32,7 @@ PLATFORMS = ("messenger", "whatsapp", "twitter", "viber", "telegram")
 @dataclass(frozen=True)
 class Secrets:
     meta: str = "demo-meta-app-secret"
-    x: str = "demo-x-consumer-secret"
+    twitter: str = "demo-twitter-consumer-secret"
     viber: str = "demo-viber-auth-token"
     telegram: str = "demo-telegram-secret-token"
 
@@ -40,7 +40,7 @@ class Secrets:
         """The ingest settings that make it accept exactly this traffic."""
         return {
             "SOCIALCARE_META_APP_SECRET": self.meta,
-            "SOCIALCARE_X_CONSUMER_SECRET": self.x,
+            "SOCIALCARE_TWITTER_CONSUMER_SECRET": self.twitter,
             "SOCIALCARE_VIBER_AUTH_TOKEN": self.viber,
             "SOCIALCARE_TELEGRAM_SECRET_TOKEN": self.telegram,
         }
@@ -199,8 +199,8 @@ class Traffic:
             "entities": {"user_mentions": [{"screen_name": "VoltMobile", "id_str": BRAND_X_ID}]},
         }
         body = json.dumps({"for_user_id": BRAND_X_ID, "tweet_create_events": [tweet]}).encode()
-        headers = _json(X_Twitter_Webhooks_Signature=x_signature(body, self.secrets.x))
-        return "/webhooks/x", headers, body
+        headers = _json(X_Twitter_Webhooks_Signature=twitter_signature(body, self.secrets.twitter))
+        return "/webhooks/twitter", headers, body
 
     def _viber(self, mid: str, author: _Author, text: str, language: str, at: datetime):
         payload = {

@@ -101,7 +101,7 @@ IGNORED_TYPES = frozenset(
             )
         ),
         *(
-            f"x:{kind}"
+            f"twitter:{kind}"
             for kind in (
                 "favorite_events",
                 "follow_events",
@@ -119,7 +119,7 @@ IGNORED_TYPES = frozenset(
     }
 )
 IGNORING_PLATFORMS = frozenset(
-    {"messenger", "instagram", "facebook", "whatsapp", "viber", "telegram", "x"}
+    {"messenger", "instagram", "facebook", "whatsapp", "viber", "telegram", "twitter"}
 )
 
 

@@ -117,9 +117,11 @@ class EventPublisher:
     def is_ready(self) -> bool:
         # A plain connect first, so a probe against a stopped broker answers at once
         # instead of waiting out the producer's bootstrap timeout.
-        if not any(
-            _reachable(server) for server in self.settings.kafka_bootstrap_servers.split(",")
-        ):
+        try:
+            addresses = self.settings.kafka_addresses
+        except ValueError:  # a port that is no number: nothing to connect to
+            return False
+        if not any(_reachable(address) for address in addresses):
             return False
         try:
             producer = self._get_producer()
@@ -136,11 +138,10 @@ class EventPublisher:
                 self._producer = None
 
 
-def _reachable(server: str) -> bool:
-    host, _, port = server.strip().rpartition(":")
+def _reachable(address: tuple[str, int]) -> bool:
     try:
-        socket.create_connection((host, int(port)), timeout=1).close()
-    except (OSError, ValueError):
+        socket.create_connection(address, timeout=1).close()
+    except OSError:
         return False
     return True
 

@@ -1,6 +1,7 @@
 """Settings of the ingest service: platform secrets, limits and listening rules.
 
-Operators script against these exact variable names (SOCIALCARE_META_APP_SECRET, ...).
+Operators script against these exact variable names (SOCIALCARE_META_APP_SECRET, ...);
+a renamed one keeps its old name as an alias (SOCIALCARE_X_CONSUMER_SECRET).
 A platform whose secret is unset rejects every request: unsigned traffic is never
 published.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from socialcare.settings import Settings
@@ -22,6 +23,14 @@ CommaList = Annotated[list[str], NoDecode]
 # which stop SLA clocks, so it is granted per key, never by default.
 API_KEY_PERMISSIONS = frozenset({"inbound", "outbound"})
 MIN_API_KEY_LENGTH = 12
+
+
+def renamed(name: str, was: str) -> AliasChoices:
+    """The variables of a renamed setting: its name, then the old one it still accepts.
+
+    An alias is the whole variable name (pydantic-settings adds no prefix to it).
+    """
+    return AliasChoices(f"SOCIALCARE_{name.upper()}", f"SOCIALCARE_{was.upper()}")
 
 
 def parse_api_keys(entries: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -47,8 +56,9 @@ def parse_api_keys(entries: Iterable[str]) -> dict[str, frozenset[str]]:
 
 
 class IngestSettings(Settings):
-    # A configuration error must not print the secrets it is about.
-    model_config = SettingsConfigDict(hide_input_in_errors=True)
+    # A configuration error must not print the secrets it is about. By name: the
+    # renamed settings' aliases are environment variables, the fields stay keywords.
+    model_config = SettingsConfigDict(hide_input_in_errors=True, validate_by_name=True)
 
     meta_app_secret: str | None = Field(
         None,
@@ -58,8 +68,11 @@ class IngestSettings(Settings):
     meta_verify_token: str | None = Field(
         None, description="Token Meta echoes in the GET /webhooks/meta subscription handshake."
     )
-    x_consumer_secret: str | None = Field(
-        None, description="X app consumer secret: CRC challenge and X-Twitter-Webhooks-Signature."
+    twitter_consumer_secret: str | None = Field(
+        None,
+        description="X/Twitter app consumer secret: CRC challenge and "
+        "X-Twitter-Webhooks-Signature.",
+        validation_alias=renamed("twitter_consumer_secret", was="x_consumer_secret"),
     )
     viber_auth_token: str | None = Field(
         None, description="Viber bot auth token: verifies X-Viber-Content-Signature."

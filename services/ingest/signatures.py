@@ -50,40 +50,40 @@ def meta_signature(body: bytes, app_secret: str) -> str:
     return "sha256=" + _hmac_sha256(app_secret, body).hex()
 
 
-def verify_x(body: bytes, header: str | None, consumer_secret: str | None) -> None:
+def verify_twitter(body: bytes, header: str | None, consumer_secret: str | None) -> None:
     """``X-Twitter-Webhooks-Signature: sha256=<base64 HMAC-SHA256 with the consumer secret>``."""
-    secret = _require(consumer_secret, "SOCIALCARE_X_CONSUMER_SECRET")
+    secret = _require(consumer_secret, "SOCIALCARE_TWITTER_CONSUMER_SECRET")
     if not header or not header.startswith("sha256="):
         raise SignatureError("missing X-Twitter-Webhooks-Signature header", 401)
-    if not hmac.compare_digest(x_signature(body, secret).encode(), header.strip().encode()):
+    if not hmac.compare_digest(twitter_signature(body, secret).encode(), header.strip().encode()):
         raise SignatureError("X-Twitter-Webhooks-Signature does not match the body")
 
 
-def x_signature(payload: bytes, consumer_secret: str) -> str:
+def twitter_signature(payload: bytes, consumer_secret: str) -> str:
     """Also the CRC answer: ``response_token`` for a ``crc_token``."""
     return "sha256=" + base64.b64encode(_hmac_sha256(consumer_secret, payload)).decode()
 
 
 # The CRC answer is HMAC-SHA256(consumer secret, crc_token): the very signature a POST
-# to /webhooks/x is checked against. Signing whatever a caller sends would make the
+# to /webhooks/twitter is checked against. Signing whatever a caller sends would make the
 # GET a signing oracle for forged deliveries. X's tokens are short base64 strings
 # (about 48 characters), so only the base64 alphabets (standard and URL-safe, with
 # padding) are signed. No such string can contain `{`, `[` or `"`, so nothing signed
-# here is a JSON object, and the X adapter takes nothing else. The length bound leaves
+# here is a JSON object, and the Twitter adapter takes nothing else. The length bound leaves
 # X room to grow its tokens while keeping the endpoint from hashing arbitrary data.
 CRC_TOKEN_MAX_LENGTH = 128
 CRC_TOKEN_PATTERN = rf"^[A-Za-z0-9+/_-]{{1,{CRC_TOKEN_MAX_LENGTH}}}={{0,2}}$"
 _CRC_TOKEN = re.compile(CRC_TOKEN_PATTERN)
 
 
-def x_crc_response(crc_token: str, consumer_secret: str) -> str:
+def twitter_crc_response(crc_token: str, consumer_secret: str) -> str:
     """The ``response_token`` for one of X's CRC challenges; ValueError for other input."""
     # fullmatch, not the pattern's $: that one also matches before a final newline.
     if not _CRC_TOKEN.fullmatch(crc_token):
         raise ValueError(
             f"crc_token must be base64 of at most {CRC_TOKEN_MAX_LENGTH} characters, as X sends it"
         )
-    return x_signature(crc_token.encode(), consumer_secret)
+    return twitter_signature(crc_token.encode(), consumer_secret)
 
 
 def verify_viber(body: bytes, header: str | None, auth_token: str | None) -> None:

@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Callable
 
 from socialcare.ingest.settings import IngestSettings
-from socialcare.ingest.signatures import meta_signature, viber_signature, x_signature
+from socialcare.ingest.signatures import meta_signature, twitter_signature, viber_signature
 from socialcare.schema import Event
 
 API_KEY = "integration-key-1"
@@ -15,7 +15,7 @@ OUTBOUND_KEY = "agent-desk-key-1"
 SECRETS = {
     "meta_app_secret": "meta-secret",
     "meta_verify_token": "verify-me",
-    "x_consumer_secret": "x-secret",
+    "twitter_consumer_secret": "twitter-secret",
     "viber_auth_token": "viber-token",
     "telegram_secret_token": "tg-secret",
     "ingest_api_keys": f"{API_KEY},{OUTBOUND_KEY}:outbound",
@@ -24,13 +24,17 @@ SECRETS = {
 # path -> the headers that authenticate a body there, as each platform computes them.
 SIGNERS: dict[str, Callable[[bytes], dict[str, str]]] = {
     "/webhooks/meta": lambda body: {"X-Hub-Signature-256": meta_signature(body, "meta-secret")},
-    "/webhooks/x": lambda body: {"X-Twitter-Webhooks-Signature": x_signature(body, "x-secret")},
+    "/webhooks/twitter": lambda body: {
+        "X-Twitter-Webhooks-Signature": twitter_signature(body, "twitter-secret")
+    },
     "/webhooks/viber": lambda body: {
         "X-Viber-Content-Signature": viber_signature(body, "viber-token")
     },
     "/webhooks/telegram": lambda _: {"X-Telegram-Bot-Api-Secret-Token": "tg-secret"},
     "/v1/events": lambda _: {"X-API-Key": API_KEY},
 }
+# The old path of the Twitter webhook, kept for the registrations that point at it.
+SIGNERS["/webhooks/x"] = SIGNERS["/webhooks/twitter"]
 
 
 def signed_headers(path: str, body: bytes) -> dict[str, str]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from socialcare.ingest.adapters import BadPayload, Context, generic, meta, telegram, viber, x
+from socialcare.ingest.adapters import BadPayload, Context, generic, meta, telegram, twitter, viber
 from socialcare.schema import Attachment, Author, Direction, Kind
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
@@ -121,8 +121,8 @@ class TestWhatsApp:
 
 class TestX:
     def test_tweets_mentions_replies_brand_replies_and_listening(self):
-        result = parsed(x, "x_tweets.json")
-        assert result.ignored == ["x:favorite_events"]
+        result = parsed(twitter, "twitter_tweets.json")
+        assert result.ignored == ["twitter:favorite_events"]
         mention, reply, brand_reply, listened = result.events
         brand = "1550000000000000001"
         assert mention.event_id == "twitter:1860000000000000001"
@@ -142,7 +142,7 @@ class TestX:
         assert listened.attachments[0].type == "video"
 
     def test_direct_messages_with_the_users_map(self):
-        result = parsed(x, "x_dms.json")
+        result = parsed(twitter, "twitter_dms.json")
         first, photo, answer = result.events
         brand = "1550000000000000001"
         assert first.event_id == "twitter:1860000000000009001"
@@ -158,9 +158,9 @@ class TestX:
         assert answer.conversation_id == first.conversation_id
 
     def test_activity_without_messages_is_acknowledged(self):
-        result = parsed(x, "x_typing.json")
+        result = parsed(twitter, "twitter_typing.json")
         assert result.events == []
-        assert result.ignored == ["x:direct_message_indicate_typing_events"]
+        assert result.ignored == ["twitter:direct_message_indicate_typing_events"]
 
 
 class TestViber:
@@ -221,7 +221,7 @@ class TestTelegram:
 
 
 class TestBadInput:
-    @pytest.mark.parametrize("adapter", [meta, x, viber, telegram, generic])
+    @pytest.mark.parametrize("adapter", [meta, twitter, viber, telegram, generic])
     def test_invalid_json_is_a_400_with_the_reason(self, adapter):
         with pytest.raises(BadPayload) as bad:
             adapter.parse({}, b'{"object": "page", "entry": [', CTX)

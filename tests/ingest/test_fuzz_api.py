@@ -67,9 +67,9 @@ include-path-regex = "^/webhooks/"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "422"]
 """
 
-# header (lower case) -> how the platform computes it from the body
+# path -> {header (lower case): the header's name as the platform computes it}
 _SIGNATURE_HEADERS = {
-    name.lower(): (path, name) for path, signer in SIGNERS.items() for name in signer(b"")
+    path: {name.lower(): name for name in signer(b"")} for path, signer in SIGNERS.items()
 }
 
 
@@ -90,11 +90,11 @@ class PlatformSigner:
             if not message.get("more_body"):
                 break
         headers = []
+        signed = _SIGNATURE_HEADERS.get(scope["path"], {})
         for name, value in scope["headers"]:
-            signed = _SIGNATURE_HEADERS.get(name.decode("latin-1").lower())
-            if signed and signed[0] == scope["path"]:
-                path, header = signed
-                value = SIGNERS[path](bytes(body))[header].encode()
+            header = signed.get(name.decode("latin-1").lower())
+            if header:
+                value = SIGNERS[scope["path"]](bytes(body))[header].encode()
             headers.append((name, value))
         replayed = False
 

@@ -23,7 +23,7 @@ from socialcare.ingest.adapters.base import MAX_DEPTH
 from socialcare.ingest.app import create_app
 from socialcare.ingest.publisher import PublishError
 from socialcare.ingest.settings import IngestSettings
-from socialcare.ingest.signatures import x_signature
+from socialcare.ingest.signatures import twitter_signature
 from socialcare.schema import KNOWN_PLATFORMS
 from tests.ingest.support import (
     API_KEY,
@@ -35,7 +35,7 @@ from tests.ingest.support import (
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
-WEBHOOKS = ["/webhooks/meta", "/webhooks/x", "/webhooks/viber", "/webhooks/telegram"]
+WEBHOOKS = ["/webhooks/meta", "/webhooks/twitter", "/webhooks/viber", "/webhooks/telegram"]
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def fixture(name: str) -> Any:
 
 def test_crc_refuses_to_sign_a_delivery_body(client, publisher):
     forged = json.dumps({"for_user_id": "1", "tweet_create_events": []})
-    response = client.get("/webhooks/x", params={"crc_token": forged})
+    response = client.get("/webhooks/twitter", params={"crc_token": forged})
     assert response.status_code == 400
     assert "crc_token must be base64" in response.json()["detail"]
     assert "response_token" not in response.text
@@ -72,9 +72,11 @@ def test_crc_refuses_to_sign_a_delivery_body(client, publisher):
 
 def test_crc_signs_an_x_shaped_token(client):
     token = "ODI3ZDUzMDctMjI3MC00MmE2LWJkNWQtNTQ1NzkxZjE3Yzdi"
-    response = client.get("/webhooks/x", params={"crc_token": token})
+    response = client.get("/webhooks/twitter", params={"crc_token": token})
     assert response.status_code == 200
-    assert response.json() == {"response_token": x_signature(token.encode(), "x-secret")}
+    assert response.json() == {
+        "response_token": twitter_signature(token.encode(), "twitter-secret")
+    }
 
 
 # --- 5. the generic API cannot pass for a native platform ---------------------------
@@ -154,19 +156,23 @@ def test_ignored_types_named_by_the_payload_do_not_become_labels(client):
     messenger = fixture("meta_messenger.json")
     messenger["entry"][0]["messaging"] = [{"sender": {"id": "1"}, marker: {}}]
     telegram = {"update_id": 1, marker: {}}
-    x = {"for_user_id": "1", f"{marker}_events": [], "direct_message_events": [{"type": marker}]}
+    tweets = {
+        "for_user_id": "1",
+        f"{marker}_events": [],
+        "direct_message_events": [{"type": marker}],
+    }
     for path, body in [
         ("/webhooks/viber", viber),
         ("/webhooks/meta", messenger),
         ("/webhooks/telegram", telegram),
-        ("/webhooks/x", x),
+        ("/webhooks/twitter", tweets),
     ]:
         response = post(client, path, body)
         assert response.status_code == 200, (path, response.text)
         assert response.json()["ignored"] >= 1
     metrics = client.get("/metrics/").text
     assert marker not in metrics
-    for label in ("viber:other", "messenger:other", "telegram:other", "x:other"):
+    for label in ("viber:other", "messenger:other", "telegram:other", "twitter:other"):
         assert f'socialcare_ingest_ignored_total{{type="{label}"}}' in metrics
 
 
@@ -226,7 +232,7 @@ TIMESTAMPS = [
     ("/webhooks/meta", "meta_instagram_changes.json", ("entry", 0, "time")),
     ("/webhooks/meta", "meta_whatsapp.json", ("entry", 0, "changes", 0, "value", "messages", 0)),
     ("/webhooks/viber", "viber_message.json", ("timestamp",)),
-    ("/webhooks/x", "x_dms.json", ("direct_message_events", 0, "created_timestamp")),
+    ("/webhooks/twitter", "twitter_dms.json", ("direct_message_events", 0, "created_timestamp")),
 ]
 
 
@@ -303,7 +309,7 @@ def test_listening_keywords_take_linear_time_on_pathological_text(text):
 
 @pytest.mark.parametrize("text", PATHOLOGICAL, ids=lambda t: f"{t[:3]!r}x{len(t)}")
 def test_a_tweet_of_pathological_text_is_taken_quickly(client, publisher, text):
-    tweets = fixture("x_tweets.json")
+    tweets = fixture("twitter_tweets.json")
     tweet = tweets["tweet_create_events"][0]
     tweet.pop("extended_tweet", None)
     tweet["text"] = tweet["full_text"] = text
@@ -313,7 +319,7 @@ def test_a_tweet_of_pathological_text_is_taken_quickly(client, publisher, text):
     tweet.pop("in_reply_to_user_id_str", None)
     tweets["tweet_create_events"] = [tweet]
     started = time.perf_counter()
-    response = post(client, "/webhooks/x", tweets)
+    response = post(client, "/webhooks/twitter", tweets)
     assert response.status_code == 200, response.text
     assert time.perf_counter() - started < 1.0
     assert re.fullmatch(r"(mention|listening)", publisher.published[0].kind)
@@ -412,9 +418,13 @@ def test_meta_handshake_errors_are_json_as_documented(client):
 
 
 def test_parameter_errors_have_a_string_detail(client):
-    response = client.get("/webhooks/x")
+    response = client.get("/webhooks/twitter")
     assert response.status_code == 422
-    assert response.json() == {"detail": "query.crc_token: Field required"}
+    assert response.json() == {
+        "status": 422,
+        "detail": "invalid request: crc_token: Field required",
+        "errors": [{"loc": ["query", "crc_token"], "msg": "Field required", "type": "missing"}],
+    }
 
 
 @pytest.mark.parametrize(

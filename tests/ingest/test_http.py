@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from socialcare.ingest.app import create_app
 from socialcare.ingest.publisher import EventPublisher
 from socialcare.ingest.settings import IngestSettings
-from socialcare.ingest.signatures import x_signature
+from socialcare.ingest.signatures import twitter_signature
 from socialcare.schema import Event
 from socialcare.topics import RAW
 from tests.ingest.support import API_KEY, SECRETS
@@ -103,13 +103,13 @@ def test_unsigned_or_wrongly_signed_delivery_is_rejected_and_nothing_published(
 
 
 def test_duplicate_delivery_gives_one_event(client, raw):
-    body = (FIXTURES / "x_tweets.json").read_bytes()
+    body = (FIXTURES / "twitter_tweets.json").read_bytes()
     headers = {
         "Content-Type": "application/json",
-        "X-Twitter-Webhooks-Signature": x_signature(body, "x-secret"),
+        "X-Twitter-Webhooks-Signature": twitter_signature(body, "twitter-secret"),
     }
-    first = client.post("/webhooks/x", content=body, headers=headers).json()
-    again = client.post("/webhooks/x", content=body, headers=headers).json()
+    first = client.post("/webhooks/twitter", content=body, headers=headers).json()
+    again = client.post("/webhooks/twitter", content=body, headers=headers).json()
     assert (first["accepted"], first["duplicates"]) == (4, 0)
     assert (again["accepted"], again["duplicates"]) == (0, 4)
     records = raw.read(expect=4)
@@ -186,14 +186,14 @@ def test_concurrent_duplicate_deliveries_publish_once(ingest_settings, raw):
     first): the check and the reservation of the ids are one step, so one publishes
     and the other answers duplicates once Kafka acknowledged the first."""
     run = uuid.uuid4().hex[:8]
-    document = json.loads((FIXTURES / "x_tweets.json").read_text())
+    document = json.loads((FIXTURES / "twitter_tweets.json").read_text())
     for tweet in document["tweet_create_events"]:
         tweet["id_str"] += run
     body = json.dumps(document).encode()
     ids = {f"twitter:{t['id_str']}".encode() for t in document["tweet_create_events"]}
     headers = {
         "Content-Type": "application/json",
-        "X-Twitter-Webhooks-Signature": x_signature(body, "x-secret"),
+        "X-Twitter-Webhooks-Signature": twitter_signature(body, "twitter-secret"),
     }
     publisher = EventPublisher(ingest_settings, ingest_settings.ingest_publish_timeout_seconds)
     app = create_app(ingest_settings, publisher)
@@ -202,7 +202,7 @@ def test_concurrent_duplicate_deliveries_publish_once(ingest_settings, raw):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
             return await asyncio.gather(
-                *(client.post("/webhooks/x", content=body, headers=headers) for _ in range(2))
+                *(client.post("/webhooks/twitter", content=body, headers=headers) for _ in range(2))
             )
 
     try:
@@ -256,9 +256,9 @@ def test_subscription_handshakes(client):
         params={"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "42"},
     )
     assert bad.status_code == 403
-    crc = client.get("/webhooks/x", params={"crc_token": "abc"})
-    assert crc.json() == {"response_token": x_signature(b"abc", "x-secret")}
-    oracle = client.get("/webhooks/x", params={"crc_token": '{"for_user_id": "1"}'})
+    crc = client.get("/webhooks/twitter", params={"crc_token": "abc"})
+    assert crc.json() == {"response_token": twitter_signature(b"abc", "twitter-secret")}
+    oracle = client.get("/webhooks/twitter", params={"crc_token": '{"for_user_id": "1"}'})
     assert oracle.status_code == 400
 
 

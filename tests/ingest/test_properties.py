@@ -20,12 +20,12 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from socialcare.ingest.adapters import BadPayload, Context, generic, meta, telegram, viber, x
+from socialcare.ingest.adapters import BadPayload, Context, generic, meta, telegram, twitter, viber
 from socialcare.ingest.app import create_app
 from socialcare.ingest.metrics import IGNORED_TYPES, IGNORING_PLATFORMS, ignored_label
 from socialcare.schema import KNOWN_PLATFORMS, RESERVED_PLATFORMS, Event
-from tests.conftest import event_data
 from tests.ingest.support import RecordingPublisher, signed_headers, unit_settings
+from tests.support.events import event_data
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
 CTX = Context(
@@ -37,7 +37,7 @@ CTX = Context(
 # adapter module, its endpoint, and the fixtures that are its platform's payloads
 ADAPTERS = {
     "meta": (meta, "/webhooks/meta", "meta_*.json"),
-    "x": (x, "/webhooks/x", "x_*.json"),
+    "twitter": (twitter, "/webhooks/twitter", "twitter_*.json"),
     "viber": (viber, "/webhooks/viber", "viber_*.json"),
     "telegram": (telegram, "/webhooks/telegram", "telegram_*.json"),
     "generic": (generic, "/v1/events", None),

@@ -43,15 +43,17 @@ def test_meta_rejections(header, secret, status):
     assert rejected.value.status == status
 
 
-def test_x_signature_and_crc_are_base64_hmac_sha256():
+def test_twitter_signature_and_crc_are_base64_hmac_sha256():
     expected = (
         "sha256="
         + base64.b64encode(hmac.new(b"consumer", b"challenge", hashlib.sha256).digest()).decode()
     )
-    assert signatures.x_signature(b"challenge", "consumer") == expected
-    signatures.verify_x(BODY, signatures.x_signature(BODY, "consumer"), "consumer")
+    assert signatures.twitter_signature(b"challenge", "consumer") == expected
+    signatures.verify_twitter(BODY, signatures.twitter_signature(BODY, "consumer"), "consumer")
     with pytest.raises(SignatureError):
-        signatures.verify_x(BODY + b" ", signatures.x_signature(BODY, "consumer"), "consumer")
+        signatures.verify_twitter(
+            BODY + b" ", signatures.twitter_signature(BODY, "consumer"), "consumer"
+        )
 
 
 def test_viber_signature_is_hex_hmac_with_the_bot_token():
@@ -92,7 +94,7 @@ def test_api_keys_give_their_permissions():
     ],
 )
 def test_crc_answers_x_shaped_tokens(token):
-    assert signatures.x_crc_response(token, "consumer") == signatures.x_signature(
+    assert signatures.twitter_crc_response(token, "consumer") == signatures.twitter_signature(
         token.encode(), "consumer"
     )
 
@@ -110,4 +112,4 @@ def test_crc_answers_x_shaped_tokens(token):
 )
 def test_crc_refuses_to_sign_anything_else(token):
     with pytest.raises(ValueError, match="crc_token must be base64"):
-        signatures.x_crc_response(token, "consumer")
+        signatures.twitter_crc_response(token, "consumer")

@@ -25,19 +25,19 @@ def parse(headers: dict[str, str], body: bytes, ctx: Context) -> Parsed:
     if not isinstance(payload, dict) or "for_user_id" not in payload:
         raise BadPayload("X payload must be an object with for_user_id")
     result = Parsed()
-    with payload_errors("x"):
+    with payload_errors("twitter"):
         brand = as_id(payload["for_user_id"])
         for tweet in payload.get("tweet_create_events", []):
             result.events.append(_tweet(brand, tweet, ctx))
         users = payload.get("users", {})
         for dm in payload.get("direct_message_events", []):
             if dm.get("type") != "message_create":
-                result.ignored.append(f"x:dm:{dm.get('type')}")
+                result.ignored.append(f"twitter:dm:{dm.get('type')}")
                 continue
             result.events.append(_direct_message(brand, dm, users, ctx))
     # favorite, follow, block, delete, typing and read events carry no message.
     result.ignored.extend(
-        f"x:{key}" for key in payload if key.endswith("_events") and key not in _MESSAGE_KEYS
+        f"twitter:{key}" for key in payload if key.endswith("_events") and key not in _MESSAGE_KEYS
     )
     return result
 
