@@ -21,9 +21,10 @@ def serve(
 ) -> None:
     """Serve the webhook endpoints; answers 2xx only once Kafka has the event.
 
-    Endpoints: POST /webhooks/{meta,x,viber,telegram}, GET /webhooks/meta and
-    /webhooks/x (subscription checks), POST /v1/events (API key), /healthz, /readyz,
-    /metrics, and the OpenAPI docs at /docs.
+    Endpoints: POST /webhooks/{meta,twitter,viber,telegram}, GET /webhooks/meta and
+    /webhooks/twitter (subscription checks; /webhooks/x is the deprecated alias of
+    /webhooks/twitter), POST /v1/events (API key), /healthz, /readyz, /metrics, and
+    the OpenAPI docs at /docs.
     """
     import uvicorn
 

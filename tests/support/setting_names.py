@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import AliasChoices
+
 from socialcare_dev.settings import StackSettings
 
 
@@ -25,4 +27,13 @@ def all_setting_names() -> set[str]:
         StackSettings,
     )
     names = {f"SOCIALCARE_{name.upper()}" for m in models for name in m.model_fields}
+    # A renamed setting still reads its old variable (a validation alias).
+    names |= {
+        alias
+        for m in models
+        for field in m.model_fields.values()
+        if isinstance(field.validation_alias, AliasChoices)
+        for alias in field.validation_alias.choices
+        if isinstance(alias, str)
+    }
     return names | {f"SOCIALCARE_RETENTION_{name.upper()}" for name in Retention.model_fields}
