@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import PlainTextResponse
 
 from socialcare.ingest import signatures
 from socialcare.ingest.adapters import meta
-from socialcare.ingest.deps import IntakeDep, RawBody, SettingsDep
-from socialcare.ingest.intake import IngestResult, refusals
-from socialcare.ingest.routes.webhook import ERRORS, delivery, signed_request
+from socialcare.ingest.deps import SettingsDep
+from socialcare.ingest.routes.webhook import ERRORS, add_webhook, signed_request
 
 router = APIRouter(tags=["meta"])
 PATH = "/webhooks/meta"
@@ -41,27 +40,21 @@ async def meta_verify(
     return challenge
 
 
-@router.post(
-    PATH,
-    **delivery(
-        PATH,
-        "meta",
-        "Messenger, Facebook Page feed, Instagram and WhatsApp deliveries.",
-        signed_request(
-            "X-Hub-Signature-256",
-            "sha256=<hex HMAC-SHA256 of the body with the Meta app secret>",
-            {
-                "object": {"enum": ["page", "instagram", "whatsapp_business_account"]},
-                "entry": {"type": "array", "items": {"type": "object"}},
-            },
-        ),
+add_webhook(
+    router,
+    [PATH],
+    "meta",
+    meta.parse,
+    lambda body, headers, settings: signatures.verify_meta(
+        body, headers.get("x-hub-signature-256"), settings.meta_app_secret
+    ),
+    "Messenger, Facebook Page feed, Instagram and WhatsApp deliveries.",
+    signed_request(
+        "X-Hub-Signature-256",
+        "sha256=<hex HMAC-SHA256 of the body with the Meta app secret>",
+        {
+            "object": {"enum": ["page", "instagram", "whatsapp_business_account"]},
+            "entry": {"type": "array", "items": {"type": "object"}},
+        },
     ),
 )
-async def deliver_meta(
-    request: Request, body: RawBody, settings: SettingsDep, intake: IntakeDep
-) -> IngestResult:
-    with refusals("meta"):
-        signatures.verify_meta(
-            body, request.headers.get("x-hub-signature-256"), settings.meta_app_secret
-        )
-    return await intake.take("meta", meta.parse, dict(request.headers), body)

@@ -8,28 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 
 from socialcare.ingest import signatures
 from socialcare.ingest.adapters import twitter
-from socialcare.ingest.deps import IntakeDep, RawBody, SettingsDep
-from socialcare.ingest.intake import IngestResult, refusals
-from socialcare.ingest.routes.webhook import ERRORS, delivery, signed_request
+from socialcare.ingest.deps import SettingsDep
+from socialcare.ingest.routes.webhook import ERRORS, add_webhook, signed_request
 from socialcare.ingest.signatures import CRC_TOKEN_PATTERN
 
 router = APIRouter(tags=["twitter"])
 PATH = "/webhooks/twitter"
 ALIAS = "/webhooks/x"
-DELIVERY = delivery(
-    PATH,
-    "twitter",
-    "X Account Activity: tweets mentioning or replying to the brand, and DMs.",
-    signed_request(
-        "X-Twitter-Webhooks-Signature",
-        "sha256=<base64 HMAC-SHA256 of the body with the consumer secret>",
-        {"for_user_id": {"type": ["string", "integer"]}},
-    ),
-)
 CrcToken = Annotated[
     str,
     Query(
@@ -55,15 +44,18 @@ async def twitter_crc(crc_token: CrcToken, settings: SettingsDep) -> dict[str, s
     return {"response_token": token}
 
 
-@router.post(ALIAS, **{**DELIVERY, "summary": f"Deliveries to {ALIAS}"}, deprecated=True)
-@router.post(PATH, **DELIVERY)
-async def deliver_twitter(
-    request: Request, body: RawBody, settings: SettingsDep, intake: IntakeDep
-) -> IngestResult:
-    with refusals("twitter"):
-        signatures.verify_twitter(
-            body,
-            request.headers.get("x-twitter-webhooks-signature"),
-            settings.twitter_consumer_secret,
-        )
-    return await intake.take("twitter", twitter.parse, dict(request.headers), body)
+add_webhook(
+    router,
+    [PATH, ALIAS],
+    "twitter",
+    twitter.parse,
+    lambda body, headers, settings: signatures.verify_twitter(
+        body, headers.get("x-twitter-webhooks-signature"), settings.twitter_consumer_secret
+    ),
+    "X Account Activity: tweets mentioning or replying to the brand, and DMs.",
+    signed_request(
+        "X-Twitter-Webhooks-Signature",
+        "sha256=<base64 HMAC-SHA256 of the body with the consumer secret>",
+        {"for_user_id": {"type": ["string", "integer"]}},
+    ),
+)

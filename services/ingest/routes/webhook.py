@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from fastapi import APIRouter, Request
+from starlette.datastructures import Headers
+
 from socialcare import http
-from socialcare.ingest.deps import counted_as
-from socialcare.ingest.intake import IngestResult
+from socialcare.ingest.adapters import Adapter
+from socialcare.ingest.deps import IntakeDep, RawBody, SettingsDep, counted_as
+from socialcare.ingest.intake import IngestResult, refusals
+from socialcare.ingest.settings import IngestSettings
 
 ERRORS = http.error_responses(400, 401, 403, 413, 415, 422, 503)
+# Checks a delivery's signature over the raw body; raises SignatureError.
+Verify = Callable[[bytes, Headers, IngestSettings], None]
+
+
+def add_webhook(
+    router: APIRouter,
+    paths: Sequence[str],
+    platform: str,
+    adapter: Adapter,
+    verify: Verify,
+    description: str,
+    documented: dict[str, Any],
+) -> None:
+    """``POST paths[0]``, a platform's deliveries: signature, then the adapter and the
+    intake. ``paths[1:]`` are old paths still answered, deprecated in the OpenAPI
+    document. ``documented`` is the request as ``signed_request`` describes it."""
+
+    async def deliver(
+        request: Request, body: RawBody, settings: SettingsDep, intake: IntakeDep
+    ) -> IngestResult:
+        with refusals(platform):
+            verify(body, request.headers, settings)
+        return await intake.take(platform, adapter, dict(request.headers), body)
+
+    for number, path in enumerate(paths):
+        options = delivery(path, platform, description, documented)
+        router.add_api_route(path, deliver, methods=["POST"], deprecated=number > 0, **options)
 
 
 def delivery(path: str, platform: str, description: str, request: dict[str, Any]) -> dict[str, Any]:
