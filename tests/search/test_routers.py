@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from socialcare.http import install_error_handlers
+from socialcare.search.api import create_app
 from socialcare.search.deps import get_elasticsearch, get_settings
 from socialcare.search.routers import conversations
 from socialcare.search.settings import SearchSettings
@@ -58,3 +59,20 @@ def test_a_router_checks_the_key_before_it_searches() -> None:
     assert client.get("/v1/conversations/c-1").json()["status"] == 401
     assert client.get("/v1/conversations/c-1", headers={"X-API-Key": "x" * 20}).status_code == 403
     assert es.queries == []
+
+
+class BrokenElasticsearch:
+    async def search(self, **request: Any) -> dict[str, Any]:
+        raise RuntimeError("a bug")
+
+
+def test_the_catch_all_500_carries_the_security_headers() -> None:
+    app = create_app(SETTINGS)
+    app.dependency_overrides[get_elasticsearch] = BrokenElasticsearch
+    answer = TestClient(app, raise_server_exceptions=False).get(
+        "/v1/conversations/c-1", headers=AGENT
+    )
+    assert answer.status_code == 500
+    assert answer.json() == {"status": 500, "detail": "internal error", "errors": []}
+    assert answer.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert answer.headers["X-Frame-Options"] == "DENY"
