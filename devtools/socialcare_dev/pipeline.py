@@ -81,7 +81,8 @@ class Pipeline:
     """ingest, classify, route, index and search, each in its own process.
 
     The classifier runs as two one-thread replicas by default: on two cores that
-    beats one two-thread process (PERF-NOTES), and it is how Kubernetes scales it.
+    beats one two-thread process (255 vs 226 texts/s, docs/performance.md), and it is
+    how Kubernetes scales it.
     """
 
     def __init__(

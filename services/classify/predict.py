@@ -12,13 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from socialcare.classify.data import INTENTS, SENTIMENTS
 from socialcare.classify.export import INPUTS, INT8_FILE
 from socialcare.classify.tokenizer import load_tokenizer, pad, token_ids
+from socialcare.schema import Classification
+
+if TYPE_CHECKING:  # not at run time: lingua loads with it, and predict needs none
+    from socialcare.classify.language import DetectedLanguage
 
 Backend = Literal["onnx-int8", "torch-fp32", "torch-bf16"]
 BACKENDS: tuple[Backend, ...] = ("onnx-int8", "torch-fp32", "torch-bf16")
@@ -37,6 +41,19 @@ class Prediction:
     sentiment: str
     sentiment_scores: dict[str, float]
     embedding: list[float]
+
+    def classification(self, language: DetectedLanguage, model_version: str) -> Classification:
+        """An event's ``classification`` block: this prediction and the text's language."""
+        return Classification(
+            intent=self.intent,
+            intent_scores=self.intent_scores,
+            sentiment=self.sentiment,
+            sentiment_scores=self.sentiment_scores,
+            language=language.code,
+            language_confidence=language.confidence,
+            model_version=model_version,
+            embedding=self.embedding,
+        )
 
 
 class Predictor:
@@ -85,9 +102,9 @@ def batches_by_length(lengths: list[int], size: int, slack: float = 1.25) -> lis
     """Indexes grouped into batches of similar length: at most ``size`` each, and none
     whose longest member is more than ``slack`` times its shortest (plus a few tokens).
 
-    A batch pads to its longest text, and padding is the biggest cost on CPU
-    (PERF-NOTES: sorting alone took 94 to 226 texts/s); a long tweet among short DMs
-    would otherwise make each of them pay for its length.
+    A batch pads to its longest text, and padding is the biggest cost on CPU (in
+    arrival order 94 texts/s, sorted by length 226: docs/performance.md); a long tweet
+    among short DMs would otherwise make each of them pay for its length.
     """
     batches: list[list[int]] = []
     for index in sorted(range(len(lengths)), key=lengths.__getitem__):

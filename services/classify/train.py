@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -72,29 +73,52 @@ def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None
     examples = load(config.corpus, split="train")
     if not examples:
         raise ValueError(f"no training examples in {config.corpus}")
+    started = time.perf_counter()
+    losses = _fit(model, tokenizer, examples, config, on_step)
+    elapsed = time.perf_counter() - started
+
+    model.eval()
+    version = _version(config, examples)
+    model.save(config.out, version)
+    tokenizer_file = config.base / "tokenizer.json"
+    (config.out / "tokenizer.json").write_bytes(tokenizer_file.read_bytes())
+    export_int8(config.out)
+    step = len(losses)
+    report = {
+        "version": version,
+        "trained_at": datetime.now(UTC).isoformat(),
+        "examples": len(examples),
+        "steps": step,
+        "seconds": round(elapsed, 1),
+        "seconds_per_step": round(elapsed / max(1, step), 3),
+        "final_loss": round(float(np.mean(losses[-20:])), 4),
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+    }
+    (config.out / "training.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def _fit(
+    model: Classifier,
+    tokenizer: Any,
+    examples: list[Example],
+    config: TrainConfig,
+    on_step: Callable[[int, int, float], None] | None,
+) -> list[float]:
+    """The training loop: the loss of each step taken."""
     rng = random.Random(config.seed)
     per_epoch = -(-len(examples) // config.batch_size)
     total = min(config.max_steps or per_epoch * config.epochs, per_epoch * config.epochs)
-
-    heads = [*model.intent.parameters(), *model.sentiment.parameters()]
-    encoder = [p for p in model.encoder.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": encoder, "lr": config.learning_rate},
-            {"params": heads, "lr": config.head_learning_rate},
-        ],
-        weight_decay=0.01,
-    )
-    schedule = get_linear_schedule_with_warmup(optimizer, max(1, total // 10), total)
+    optimizer, schedule = _optimizer(model, config, total)
     loss_fn = nn.CrossEntropyLoss()
     intent_index = {label: i for i, label in enumerate(INTENTS)}
     sentiment_index = {label: i for i, label in enumerate(SENTIMENTS)}
 
     model.train()
-    step, started, losses = 0, time.perf_counter(), []
-    while step < total:
+    losses: list[float] = []
+    while len(losses) < total:
         for batch in _batches(examples, config.batch_size, rng):
-            if step >= total:
+            if len(losses) >= total:
                 break
             ids, mask = encode(tokenizer, [e.text for e in batch])
             intent_logits, sentiment_logits, _ = model(
@@ -110,30 +134,24 @@ def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None
             optimizer.step()
             schedule.step()
             optimizer.zero_grad()
-            step += 1
             losses.append(loss.item())
             if on_step:
-                on_step(step, total, loss.item())
-    elapsed = time.perf_counter() - started
+                on_step(len(losses), total, loss.item())
+    return losses
 
-    model.eval()
-    version = _version(config, examples)
-    model.save(config.out, version)
-    tokenizer_file = config.base / "tokenizer.json"
-    (config.out / "tokenizer.json").write_bytes(tokenizer_file.read_bytes())
-    export_int8(config.out)
-    report = {
-        "version": version,
-        "trained_at": datetime.now(UTC).isoformat(),
-        "examples": len(examples),
-        "steps": step,
-        "seconds": round(elapsed, 1),
-        "seconds_per_step": round(elapsed / max(1, step), 3),
-        "final_loss": round(float(np.mean(losses[-20:])), 4),
-        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
-    }
-    (config.out / "training.json").write_text(json.dumps(report, indent=2))
-    return report
+
+def _optimizer(model: Classifier, config: TrainConfig, total: int) -> tuple[Any, Any]:
+    """AdamW with the heads' own learning rate, and a linear schedule with warm-up."""
+    heads = [*model.intent.parameters(), *model.sentiment.parameters()]
+    encoder = [p for p in model.encoder.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": encoder, "lr": config.learning_rate},
+            {"params": heads, "lr": config.head_learning_rate},
+        ],
+        weight_decay=0.01,
+    )
+    return optimizer, get_linear_schedule_with_warmup(optimizer, max(1, total // 10), total)
 
 
 def expected_version(config: TrainConfig) -> str:

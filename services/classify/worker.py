@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 
 import faust
+from faust.types import EventT
 from pydantic import ValidationError
 
 from socialcare import kafka
@@ -20,7 +21,7 @@ from socialcare.classify.language import LanguageIdentifier
 from socialcare.classify.predict import Predictor
 from socialcare.classify.settings import ClassifySettings
 from socialcare.metrics import EVENTS, STAGE_SECONDS
-from socialcare.schema import Classification, ClassifiedEvent, Event
+from socialcare.schema import ClassifiedEvent, Event
 from socialcare.streams import (
     Outgoing,
     bytes_topic,
@@ -33,48 +34,36 @@ from socialcare.topics import CLASSIFIED, RAW
 SERVICE = "classify"
 
 
-def create_app(settings: ClassifySettings | None = None) -> faust.App:
-    settings = settings or ClassifySettings()
-    # Loaded here, at start-up, so a missing model fails the start, not the first event.
-    predictor = Predictor(
-        settings.model_dir, settings.classify_backend, threads=settings.classify_threads
-    )
-    languages = LanguageIdentifier(max_chars=settings.classify_max_text_chars)
-    max_chars = settings.classify_max_text_chars
-    app = kafka.worker_app(
-        settings.classify_app_id, settings, settings.classify_web_port, SERVICE, RAW.name
-    )
-    source = bytes_topic(app, RAW)
-    sink = bytes_topic(app, CLASSIFIED)
-    dlq = dlq_topic(app)
+class EventClassifier:
+    """The model and the language detector, loaded once: raw events in, classified
+    events (and dead letters) out."""
 
-    def classify(events: list[Event]) -> list[ClassifiedEvent]:
+    def __init__(self, settings: ClassifySettings) -> None:
+        self.predictor = Predictor(
+            settings.model_dir, settings.classify_backend, threads=settings.classify_threads
+        )
+        self.languages = LanguageIdentifier(max_chars=settings.classify_max_text_chars)
+        self.max_chars = settings.classify_max_text_chars
+
+    def classify(self, events: list[Event]) -> list[ClassifiedEvent]:
         with STAGE_SECONDS.labels(SERVICE, "model").time():
             # The tokenizer keeps 128 tokens anyway, but encodes the whole text first.
-            predictions = predictor.predict([e.text[:max_chars] for e in events])
-        classified = []
-        for event, p in zip(events, predictions, strict=True):
-            language = languages.detect(event.text)
-            classified.append(
-                ClassifiedEvent.model_validate(
-                    {
-                        **event.model_dump(),
-                        "classification": Classification(
-                            intent=p.intent,
-                            intent_scores=p.intent_scores,
-                            sentiment=p.sentiment,
-                            sentiment_scores=p.sentiment_scores,
-                            language=language.code,
-                            language_confidence=language.confidence,
-                            model_version=predictor.version,
-                            embedding=p.embedding,
-                        ).model_dump(),
-                    }
-                )
+            predictions = self.predictor.predict([e.text[: self.max_chars] for e in events])
+        return [
+            ClassifiedEvent.model_validate(
+                {
+                    **event.model_dump(),
+                    "classification": prediction.classification(
+                        self.languages.detect(event.text), self.predictor.version
+                    ).model_dump(),
+                }
             )
-        return classified
+            for event, prediction in zip(events, predictions, strict=True)
+        ]
 
-    async def handle(batch: list) -> list[Outgoing]:
+    async def handle(
+        self, batch: list[EventT], sink: faust.TopicT, dlq: faust.TopicT
+    ) -> list[Outgoing]:
         outgoing, parsed = [], []
         for event in batch:
             try:
@@ -83,14 +72,28 @@ def create_app(settings: ClassifySettings | None = None) -> faust.App:
                 outgoing.append(dead_letter(dlq, SERVICE, event, exc))
         if parsed:
             # The model runs in a thread: the event loop keeps heartbeating to Kafka.
-            for c in await asyncio.to_thread(classify, parsed):
+            for c in await asyncio.to_thread(self.classify, parsed):
                 outgoing.append(
                     Outgoing(sink, c.key, c.to_bytes(), {"event_id": c.event_id.encode()})
                 )
         EVENTS.labels(SERVICE, RAW.name, "ok").inc(len(parsed))
         return outgoing
 
-    @app.agent(source)
+
+def create_worker(settings: ClassifySettings) -> faust.App:
+    """The classify worker's faust app. The model is loaded here, at start-up, so a
+    missing model fails the start (`ModelNotFound`), not the first event."""
+    classifier = EventClassifier(settings)
+    app = kafka.worker_app(
+        settings.classify_app_id, settings, settings.classify_web_port, SERVICE, RAW.name
+    )
+    sink = bytes_topic(app, CLASSIFIED)
+    dlq = dlq_topic(app)
+
+    async def handle(batch: list[EventT]) -> list[Outgoing]:
+        return await classifier.handle(batch, sink, dlq)
+
+    @app.agent(bytes_topic(app, RAW))
     async def classify_events(stream: faust.StreamT) -> None:
         await process_batches(
             stream,
