@@ -7,12 +7,14 @@ import pytest
 
 from socialcare_dev.settings import StackSettings
 from socialcare_dev.stack import LocalStack
-from tests.support import model_skip
+from tests.support import markers, model_skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # A missing trained model fails the tests that need it (see the module).
     config.pluginmanager.register(model_skip, "socialcare-model-skip")
+    # Tests that need the real stack are marked `integration` (see the module).
+    config.pluginmanager.register(markers, "socialcare-markers")
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,9 @@ from socialcare.settings import Settings
 CA_FILE = Path(certifi.where())
 
 
-def test_defaults_point_at_the_local_stack():
+def test_defaults_point_at_the_local_stack(monkeypatch):
+    monkeypatch.delenv("SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.delenv("SOCIALCARE_ELASTICSEARCH_URL", raising=False)
     settings = Settings(_env_file=None)
     assert settings.kafka_address == ("127.0.0.1", 9092)
     assert settings.elasticsearch_address == ("127.0.0.1", 9200)
