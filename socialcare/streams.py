@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from socialcare.logging import get_logger
 from socialcare.metrics import DEAD_LETTERS, EVENTS, STAGE_SECONDS
+from socialcare.offsets import AckInOrder, OffsetGuard
 from socialcare.retry import retry_forever
 from socialcare.schema import DeadLetter
 from socialcare.topics import DLQ, TopicSpec
@@ -109,32 +110,38 @@ async def process_durably(
     handle: Callable[[EventT], Sequence[Outgoing]],
     *,
     service: str,
+    guard: OffsetGuard,
     max_in_flight: int = 1000,
 ) -> None:
     """Run ``handle`` on each event in order; ack an event only once its output is durable.
 
     ``handle`` runs in the event's own context (so table changes go to the right
     changelog partition). Its output is sent at once, and the event is acked - its
-    offset becomes committable - only when Kafka acknowledged all of that output.
-    Waiting for acks happens off the hot path, up to ``max_in_flight`` events at a
-    time: without that pipelining a worker pays a broker round trip per event.
-    faust commits only up to the first unacked offset, so a crash replays, never skips.
+    offset becomes committable - only when Kafka acknowledged all of that output and
+    that of every event before it in its partition (socialcare.offsets). Waiting for
+    acks happens off the hot path, up to ``max_in_flight`` events at a time: without
+    that pipelining a worker pays a broker round trip per event. A crash replays,
+    never skips.
     """
     stream.enable_acks = False
     slots = asyncio.Semaphore(max_in_flight)
     in_flight: set[asyncio.Task] = set()
+    acks = AckInOrder(stream.ack)
 
     async def ack_when_durable(event: EventT, messages, futures) -> None:
         try:
             await _confirm(messages, futures, service)
-            await stream.ack(event)
+            await acks.done(event)
         finally:
             slots.release()
 
     async for event in stream.events():
+        if not await guard.admit(event):
+            continue
         started = time.perf_counter()
         messages = handle(event)
         await slots.acquire()
+        acks.track(event)
         task = asyncio.ensure_future(ack_when_durable(event, messages, await _send(messages)))
         in_flight.add(task)
         task.add_done_callback(in_flight.discard)
@@ -157,20 +164,33 @@ async def process_batches(
     size: int,
     within: float,
     dlq: faust.TopicT,
+    guard: OffsetGuard,
     budget: float | None = None,
 ) -> None:
     """Run ``handle`` on micro-batches of up to ``size`` events or ``within`` seconds,
     and send what it returns; the batch is done once Kafka acknowledged all of it.
 
     faust acks a batch when the next one is taken, so the loop takes the next one only
-    when the batch's output is durable. A record that fails for a reason of its own
+    when the batch's output is durable; ``guard`` keeps records faust delivers out of
+    order out of the batch (socialcare.offsets). A record that fails for a reason of its own
     goes to the DLQ and the stream goes on (see `run_batch`). Only what escapes that -
     cancellation mid-batch, a bug in this loop - ends the process at once, before the
     ack can be committed: the batch is replayed after the restart instead of lost.
     """
-    async for batch in stream.take_events(size, within=within):
+    async for taken in stream.take_events(size, within=within):
+        batch = []
+        for event in taken:
+            if await guard.admit(event):
+                batch.append(event)
+            else:
+                # faust acks every taken event when the next batch is taken; one more
+                # reference keeps a record that was not processed from becoming
+                # committable (it comes again once its partition is re-read).
+                event.message.incref()
+        if not batch:
+            continue
         try:
-            outgoing = await run_batch(list(batch), handle, service=service, dlq=dlq, budget=budget)
+            outgoing = await run_batch(batch, handle, service=service, dlq=dlq, budget=budget)
             await send_acknowledged(outgoing, service=service)
         except BaseException as exc:
             log.error("stream.batch_failed", service=service, **error_fields(exc))

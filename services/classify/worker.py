@@ -21,6 +21,7 @@ from socialcare.classify.language import LanguageIdentifier
 from socialcare.classify.predict import Predictor
 from socialcare.classify.settings import ClassifySettings
 from socialcare.metrics import EVENTS, STAGE_SECONDS
+from socialcare.offsets import offset_guard
 from socialcare.schema import ClassifiedEvent, Event
 from socialcare.streams import (
     Outgoing,
@@ -102,6 +103,7 @@ def create_worker(settings: ClassifySettings) -> faust.App:
             size=settings.classify_batch_size,
             within=settings.classify_batch_seconds,
             dlq=dlq,
+            guard=offset_guard(app, settings),
             budget=settings.classify_batch_budget_seconds,
         )
 

@@ -16,6 +16,7 @@ from socialcare.index.indexer import Indexer, IndexRejected
 from socialcare.index.settings import IndexSettings
 from socialcare.logging import get_logger
 from socialcare.metrics import EVENTS
+from socialcare.offsets import offset_guard
 from socialcare.schema import RoutedEvent
 from socialcare.streams import (
     Outgoing,
@@ -52,6 +53,7 @@ def create_worker(settings: IndexSettings | None = None) -> faust.App:
             size=settings.index_batch_size,
             within=settings.index_batch_seconds,
             dlq=dlq,
+            guard=offset_guard(app, settings),
         )
 
     async def index_batch(batch: list) -> list[Outgoing]:
