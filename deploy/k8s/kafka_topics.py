@@ -59,10 +59,10 @@ def queue_topics(config: RoutingConfig) -> list[Topic]:
 def faust_topics() -> list[Topic]:
     """The internal topics faust declares: one leader topic per worker and one
     compacted changelog per table (read from the route app as it is built)."""
-    from socialcare.route.worker import create_app
+    from socialcare.route.worker import create_worker
 
     with tempfile.TemporaryDirectory() as scratch:
-        route_app, _ = create_app(RouteSettings(worker_data_dir=Path(scratch)))
+        route_app = create_worker(RouteSettings(worker_data_dir=Path(scratch))).app
         changelogs = [
             Topic(
                 table.changelog_topic.get_topic_name(),

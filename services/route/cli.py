@@ -30,16 +30,17 @@ def worker() -> None:
     """
     from socialcare.kafka import run_worker
     from socialcare.route.settings import RouteSettings
-    from socialcare.route.worker import create_app
+    from socialcare.route.worker import create_worker
 
     settings = RouteSettings()
     try:
-        faust_app, router = create_app(settings)
+        route_worker = create_worker(settings)
     except ConfigError as exc:
         typer.secho(f"invalid routing rules:\n{exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
+    router = route_worker.router
     router.ensure_queue_topics(router.config)
-    run_worker(faust_app, settings.log_level)
+    run_worker(route_worker.app, settings.log_level)
 
 
 @app.command()

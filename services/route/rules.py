@@ -111,30 +111,12 @@ def route(
     if event.direction == Direction.outbound:
         return _outbound(event, config, state, now, trace)
 
-    # Contacts inside the longest window any rule looks at.
-    window = _longest_rule_window(config)
-    recent = [
-        c.created_at
-        for c in (state.contacts.values() if state else [])
-        if c.inbound and c.created_at > event.created_at - window
-    ]
-    recent.append(event.created_at)
-
-    rule, priority = _priority(event, config, recent, trace)
+    rule, priority = _priority(event, config, _recent_contacts(event, config, state), trace)
     waiting = state is not None and state.awaiting_since is not None
 
-    language_queue, needs_translation = _language_queue(event, config, trace)
-    if rule is not None and rule.escalate_to_skill:
-        skill, queue_reason = rule.escalate_to_skill, "escalation"
-        trace.append(f"queue: rule {rule.name} escalates to skill {skill}")
-    elif state is not None:
-        skill, language_queue = state.skill, state.language_queue
-        needs_translation = state.needs_translation
-        queue_reason = "sticky"
-        trace.append(f"queue: conversation already routed to {state.queue}; it stays there")
-    else:
-        skill, queue_reason = _skill(event, config, trace)
-
+    language_queue, skill, needs_translation, queue_reason = _queue_of(
+        event, config, state, rule, trace
+    )
     priority_reason = rule.name if rule else "default"
     if waiting and config.conversations.follow_up_bump:
         before = _more_urgent(priority, state.priority)
@@ -166,6 +148,42 @@ def route(
         awaiting_since=state.awaiting_since if waiting else event.created_at,
         first_response_due_at=due,
     )
+
+
+def _recent_contacts(
+    event: ClassifiedEvent, config: RoutingConfig, state: ConversationState | None
+) -> list[datetime]:
+    """When the customer wrote inside the longest window any rule looks at, this
+    event included."""
+    window = _longest_rule_window(config)
+    recent = [
+        c.created_at
+        for c in (state.contacts.values() if state else [])
+        if c.inbound and c.created_at > event.created_at - window
+    ]
+    recent.append(event.created_at)
+    return recent
+
+
+def _queue_of(
+    event: ClassifiedEvent,
+    config: RoutingConfig,
+    state: ConversationState | None,
+    rule: PriorityRule | None,
+    trace: list[str],
+) -> tuple[str, str, bool, str]:
+    """(language queue, skill, needs translation, why) of an inbound event: a rule's
+    escalation, else the conversation's queue (sticky), else by language and intent."""
+    language_queue, needs_translation = _language_queue(event, config, trace)
+    if rule is not None and rule.escalate_to_skill:
+        skill = rule.escalate_to_skill
+        trace.append(f"queue: rule {rule.name} escalates to skill {skill}")
+        return language_queue, skill, needs_translation, "escalation"
+    if state is not None:
+        trace.append(f"queue: conversation already routed to {state.queue}; it stays there")
+        return state.language_queue, state.skill, state.needs_translation, "sticky"
+    skill, queue_reason = _skill(event, config, trace)
+    return language_queue, skill, needs_translation, queue_reason
 
 
 def _outbound(

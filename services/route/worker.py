@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ from pydantic import ValidationError
 from socialcare import kafka
 from socialcare.erasure import ErasureFollower, conversation_hash
 from socialcare.logging import get_logger
+from socialcare.offsets import offset_guard
 from socialcare.route.config import ConfigError, RoutingConfig, load_config
 from socialcare.route.rules import ConversationState, conversation_lifetime, route
 from socialcare.route.settings import RouteSettings
@@ -261,8 +263,16 @@ def _idle_since(stored: dict[str, Any]) -> datetime:
     return ConversationState.model_validate(stored).idle_since()
 
 
-def create_app(settings: RouteSettings | None = None) -> tuple[faust.App, Router]:
-    settings = settings or RouteSettings()
+@dataclass(frozen=True)
+class RouteWorker:
+    """The route worker's faust app and the Router its agent and timers use."""
+
+    app: faust.App
+    router: Router
+
+
+def create_worker(settings: RouteSettings) -> RouteWorker:
+    """The route worker: invalid rules raise `ConfigError` here, at start-up."""
     config = load_config(settings.routing_config)  # invalid rules stop start-up, loudly
     app = kafka.worker_app(
         settings.route_app_id, settings, settings.route_web_port, SERVICE, CLASSIFIED.name
@@ -281,7 +291,9 @@ def create_app(settings: RouteSettings | None = None) -> tuple[faust.App, Router
     @app.agent(source)
     async def route_events(stream: faust.StreamT) -> None:
         await router.erasures.caught_up()  # no event before every erasure is known
-        await process_durably(stream, router.handle, service=SERVICE)
+        await process_durably(
+            stream, router.handle, service=SERVICE, guard=offset_guard(app, settings)
+        )
 
     @app.timer(interval=1.0)
     async def apply_erasures() -> None:
@@ -292,4 +304,4 @@ def create_app(settings: RouteSettings | None = None) -> tuple[faust.App, Router
         # State recovered from the changelog after a rebalance, erased meanwhile.
         router.apply_erasures(full=True)
 
-    return app, router
+    return RouteWorker(app, router)

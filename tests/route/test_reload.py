@@ -8,9 +8,8 @@ import pytest
 
 from socialcare.route.config import DEFAULT_CONFIG
 from socialcare.schema import RoutedEvent
-from socialcare.topics import CLASSIFIED, ROUTED
-from socialcare_dev.isolation import fresh_group
-from socialcare_dev.pipeline import ServiceProcess, free_port
+from socialcare.topics import ROUTED
+from tests.route.worker_process import route_worker
 from tests.support.classified_stream import classified, publish, routed_by_id
 from tests.support.kafka_tail import TopicTail
 
@@ -27,20 +26,7 @@ def wait_for_log(worker, text, timeout=60.0):
 def test_sighup_reloads_the_rules_without_losing_events(stack, settings, tmp_path):
     rules = tmp_path / "routing.yaml"
     rules.write_text(DEFAULT_CONFIG.read_text())
-    port = free_port()
-    worker = ServiceProcess(
-        ["route", "worker"],
-        env={
-            "SOCIALCARE_ROUTE_APP_ID": fresh_group(
-                settings, "socialcare-route-it-reload", CLASSIFIED.name
-            ),
-            "SOCIALCARE_ROUTE_WEB_PORT": str(port),
-            "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / "data"),
-            "SOCIALCARE_ROUTING_CONFIG": str(rules),
-        },
-        ready_url=f"http://127.0.0.1:{port}/readyz",
-        log=tmp_path / "worker.log",
-    )
+    worker, _ = route_worker(settings, tmp_path, "reload", SOCIALCARE_ROUTING_CONFIG=str(rules))
     worker.start()
     run = uuid.uuid4().hex[:8]
     tail = TopicTail(settings, ROUTED.name)

@@ -21,8 +21,7 @@ from kafka.structs import OffsetAndMetadata
 from socialcare import kafka
 from socialcare.schema import ClassifiedEvent, DeadLetter, RoutedEvent
 from socialcare.topics import CLASSIFIED, DLQ
-from socialcare_dev.isolation import fresh_group
-from socialcare_dev.pipeline import ServiceProcess, free_port
+from tests.route.worker_process import route_worker
 from tests.support.classified_stream import classified
 from tests.support.kafka_tail import TopicTail
 
@@ -48,29 +47,9 @@ conversations:
 """
 
 
-def route_worker(settings, tmp_path, name, **env) -> tuple[ServiceProcess, str]:
-    rules = tmp_path / f"{name}.yaml"
-    rules.write_text(RULES)
-    group = fresh_group(settings, f"socialcare-route-it-{name}", CLASSIFIED.name)
-    port = free_port()
-    worker = ServiceProcess(
-        ["route", "worker"],
-        env={
-            "SOCIALCARE_ROUTE_APP_ID": group,
-            "SOCIALCARE_ROUTE_WEB_PORT": str(port),
-            "SOCIALCARE_WORKER_DATA_DIR": str(tmp_path / f"{name}-data"),
-            "SOCIALCARE_ROUTING_CONFIG": str(rules),
-            **env,
-        },
-        ready_url=f"http://127.0.0.1:{port}/readyz",
-        log=tmp_path / f"{name}.log",
-    )
-    return worker, group
-
-
 @pytest.fixture
 def worker(stack, settings, tmp_path):
-    process, group = route_worker(settings, tmp_path, "state")
+    process, group = route_worker(settings, tmp_path, "state", RULES)
     process.start()
     yield process, group
     process.stop()
@@ -207,6 +186,7 @@ def test_an_idle_conversation_is_forgotten_for_good(stack, settings, tmp_path):
         settings,
         tmp_path,
         "expiry",
+        RULES,
         SOCIALCARE_ROUTE_CONVERSATION_IDLE_SECONDS="2",
         SOCIALCARE_ROUTE_EXPIRY_INTERVAL_SECONDS="0.5",
     )
