@@ -36,9 +36,11 @@ from dataclasses import dataclass, field
 import faust
 from faust.types import TP, EventT
 from kafka import TopicPartition
+from kafka.errors import KafkaError
 
 from socialcare import kafka
 from socialcare.logging import get_logger
+from socialcare.retry import retry_forever
 from socialcare.settings import Settings
 
 log = get_logger(__name__)
@@ -52,20 +54,30 @@ CommittedOffset = Callable[[TP], Awaitable[int | None]]
 
 def group_committed_offset(settings: Settings, group: str) -> CommittedOffset:
     """The consumer group's committed offset of a partition (None when it has none),
-    read with an admin client off the event loop."""
+    read with an admin client off the event loop; while Kafka is away it waits, as
+    every Kafka call of a worker does."""
 
     def read(tp: TP) -> int | None:
         admin = kafka.admin_client(settings)
         try:
             partition = TopicPartition(tp.topic, tp.partition)
-            offsets = admin.list_consumer_group_offsets(group, partitions=[partition])
+            offsets = admin.list_group_offsets({group: [partition]}).get(group, {})
         finally:
             admin.close()
         found = offsets.get(partition)
         return found.offset if found is not None and found.offset >= 0 else None
 
     async def committed(tp: TP) -> int | None:
-        return await asyncio.to_thread(read, tp)
+        async def attempt() -> int | None:
+            return await asyncio.to_thread(read, tp)
+
+        return await retry_forever(
+            attempt,
+            retry_on=lambda exc: isinstance(exc, KafkaError | OSError),
+            event="stream.committed_offset_unavailable",
+            topic=tp.topic,
+            partition=tp.partition,
+        )
 
     return committed
 
