@@ -585,7 +585,6 @@ async def erase_author(
     again after a failure and it finishes the job.
     """
     from elasticsearch.exceptions import ApiError, TransportError
-    from kafka.errors import KafkaError
 
     erasure = follower.erasure
     outcome = ErasureOutcome(
@@ -599,6 +598,30 @@ async def erase_author(
         outcome.failures.append(f"searching the indices of {alias}: {_es_reason(exc)}")
         plan = IndexPlan()
     outcome.conversations = len(plan.conversations)
+    if not await _record(settings, follower, plan, outcome):
+        return outcome  # nothing deleted: without the record a replay would undo it
+    await _delete_planned(es, alias, platform, author_id, plan, outcome)
+    await _audit(es, alias, outcome, key_id)
+    log.warning(
+        "erasure.done" if outcome.complete else "erasure.incomplete",
+        erasure_id=outcome.erasure_id,
+        subject=outcome.subject,
+        deleted=outcome.deleted,
+        replies_deleted=outcome.replies_deleted,
+        failures=len(outcome.failures),
+        key_id=key_id,
+    )
+    return outcome
+
+
+async def _record(
+    settings: Settings, follower: ErasureFollower, plan: IndexPlan, outcome: ErasureOutcome
+) -> bool:
+    """Record the erasure on Kafka (merged with an earlier one of the same person);
+    False, with the failure in ``outcome``, if Kafka did not acknowledge it."""
+    from kafka.errors import KafkaError
+
+    erasure = follower.erasure
     key = erasure.key()
     record = ErasureRecord(
         erasure_id=outcome.erasure_id,
@@ -611,10 +634,24 @@ async def erase_author(
         await follower.synced()
         record = record.merged(follower.current(outcome.subject))
         await asyncio.to_thread(record_erasure, settings, erasure, record)
-        outcome.recorded = True
     except (KafkaError, ErasureLogUnavailable, OSError) as exc:
         outcome.failures.append(f"recording the erasure on {erasure.erasure_topic}: {exc!r}")
-        return outcome  # nothing deleted: without the record a replay would undo it
+        return False
+    outcome.recorded = True
+    return True
+
+
+async def _delete_planned(
+    es: AsyncElasticsearch,
+    alias: str,
+    platform: str,
+    author_id: str,
+    plan: IndexPlan,
+    outcome: ErasureOutcome,
+) -> None:
+    """Delete what ``plan`` found, then check nothing of it is left."""
+    from elasticsearch.exceptions import ApiError, TransportError
+
     if plan.documents or plan.replies:
         try:
             outcome.deleted, failures = await delete_documents(es, plan.documents)
@@ -629,6 +666,12 @@ async def erase_author(
                 outcome.failures.append(f"{left} documents are still there after deleting")
         except (ApiError, TransportError) as exc:
             outcome.failures.append(f"checking: {_es_reason(exc)}")
+
+
+async def _audit(es: AsyncElasticsearch, alias: str, outcome: ErasureOutcome, key_id: str) -> None:
+    """The audit record of the erasure, in ``<alias>-audit``: hashes, counts, failures."""
+    from elasticsearch.exceptions import ApiError, TransportError
+
     try:
         audit = await es.index(
             index=f"{alias}-audit",
@@ -648,16 +691,6 @@ async def erase_author(
         outcome.audit_id = audit["_id"]
     except (ApiError, TransportError) as exc:
         outcome.failures.append(f"writing the audit record: {_es_reason(exc)}")
-    log.warning(
-        "erasure.done" if outcome.complete else "erasure.incomplete",
-        erasure_id=outcome.erasure_id,
-        subject=outcome.subject,
-        deleted=outcome.deleted,
-        replies_deleted=outcome.replies_deleted,
-        failures=len(outcome.failures),
-        key_id=key_id,
-    )
-    return outcome
 
 
 def _es_reason(exc: Exception) -> str:
