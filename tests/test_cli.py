@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 from typer.testing import CliRunner
 
@@ -41,3 +44,36 @@ def test_classify_worker_without_a_model_says_how_to_make_one(tmp_path):
     )
     assert result.exit_code == 1
     assert "classify train" in result.output
+
+
+@pytest.mark.parametrize("command", ["stack", "demo"])
+def test_without_the_development_tools_their_commands_say_how_to_get_them(command):
+    # The production image installs the product alone (no devtools/): the commands
+    # stay listed and explain themselves instead of "No such command".
+    code = (
+        "import importlib.metadata as m; m.entry_points = lambda **kw: []; "
+        f"from socialcare.cli import app; app(['{command}', 'up'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2, result.stderr
+    assert "pip install -e ./devtools" in result.stderr
+    assert "development tool" in result.stderr
+
+
+def test_the_product_does_not_import_the_development_tools():
+    # As in the image: no development tools registered. Nothing of the product, its
+    # CLI included, may reach for them.
+    code = (
+        "import importlib.metadata as m, sys; m.entry_points = lambda **kw: []; "
+        "import socialcare.cli, socialcare.ingest.app, socialcare.search.api, "
+        "socialcare.index.worker, socialcare.route.worker, socialcare.classify.worker, "
+        "socialcare.provision; "
+        "print(sorted(n for n in sys.modules if n.startswith('socialcare_dev')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
