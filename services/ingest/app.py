@@ -1,4 +1,4 @@
-"""The ingest HTTP service: wires the routers (``routes/``) to their dependencies."""
+"""The ingest HTTP service: wires the routers (``routers/``) to their dependencies."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from prometheus_client import make_asgi_app
 from socialcare import http
 from socialcare.ingest.deps import provide
 from socialcare.ingest.publisher import EventPublisher
-from socialcare.ingest.routes import events, health, meta, telegram, twitter, viber
+from socialcare.ingest.routers import events, health, meta, telegram, twitter, viber
 from socialcare.ingest.settings import IngestSettings
 
 

@@ -11,7 +11,7 @@ from socialcare.ingest.adapters import generic
 from socialcare.ingest.adapters.generic import MAX_BATCH, MAX_MESSAGE_ID
 from socialcare.ingest.deps import CallerPermissions, IntakeDep, RawBody
 from socialcare.ingest.intake import IngestResult
-from socialcare.ingest.routes.webhook import delivery
+from socialcare.ingest.routers.webhook import delivery
 from socialcare.schema import RESERVED_PLATFORMS, Event
 
 router = APIRouter(tags=["events"])

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Query
 from socialcare.ingest import signatures
 from socialcare.ingest.adapters import twitter
 from socialcare.ingest.deps import SettingsDep
-from socialcare.ingest.routes.webhook import ERRORS, add_webhook, signed_request
+from socialcare.ingest.routers.webhook import ERRORS, add_webhook, signed_request
 from socialcare.ingest.signatures import CRC_TOKEN_PATTERN
 
 router = APIRouter(tags=["twitter"])

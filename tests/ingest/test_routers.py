@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 
 from socialcare.ingest.app import create_app
 from socialcare.ingest.deps import provide
-from socialcare.ingest.routes import events, telegram, twitter
+from socialcare.ingest.routers import events, telegram, twitter
 from socialcare.ingest.settings import IngestSettings
 from socialcare.ingest.signatures import twitter_signature
 from tests.ingest.support import RecordingPublisher, signed_headers, unit_settings

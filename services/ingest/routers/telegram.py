@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from socialcare.ingest import signatures
 from socialcare.ingest.adapters import telegram
-from socialcare.ingest.routes.webhook import add_webhook, signed_request
+from socialcare.ingest.routers.webhook import add_webhook, signed_request
 
 router = APIRouter(tags=["telegram"])
 add_webhook(

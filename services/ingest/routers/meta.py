@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from socialcare.ingest import signatures
 from socialcare.ingest.adapters import meta
 from socialcare.ingest.deps import SettingsDep
-from socialcare.ingest.routes.webhook import ERRORS, add_webhook, signed_request
+from socialcare.ingest.routers.webhook import ERRORS, add_webhook, signed_request
 
 router = APIRouter(tags=["meta"])
 PATH = "/webhooks/meta"
