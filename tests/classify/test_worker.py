@@ -30,9 +30,9 @@ def tiny_model(tiny_base, tiny_corpus, tmp_path_factory) -> Path:
 def ours(model: Path, run: str):
     """Whether a record is of this test: its key, and if classified, by this model.
 
-    Other classify workers may be running on the shared topics (other test sessions,
-    a demo) and classify the same raw events with their own model; their dead letters
-    cannot be told apart from ours."""
+    Other pipelines may be running on the shared topics (other test sessions, a
+    demo): their classify workers classify the same raw events with their own model,
+    and their dead letters (of any stage) cannot be told apart from ours by the key."""
     version = (model / "VERSION").read_text().strip().encode()
     key = f"c-{run}".encode()
     return lambda r: r.key == key and (r.topic == DLQ.name or version in r.value)
@@ -104,7 +104,7 @@ def test_raw_events_come_out_classified_and_poison_goes_to_the_dlq(
     assert kazakh.model_version == (model / "VERSION").read_text().strip()
     assert classified[events[2].event_id].classification.language == "und"
     letters = [DeadLetter.model_validate_json(r.value) for r in records if r.topic == DLQ.name]
-    assert {(d.service, d.original_value()) for d in letters} == {("classify", poison)}
+    assert {d.original_value() for d in letters if d.service == "classify"} == {poison}
 
 
 # Texts that made the former handle/e-mail regex backtrack for minutes (cubic in the
@@ -187,6 +187,8 @@ def test_pathological_texts_neither_stall_the_worker_nor_get_lost(
         if r.topic == CLASSIFIED.name
     }
     letters = [DeadLetter.model_validate_json(r.value) for r in records if r.topic == DLQ.name]
+    # Other pipelines' later stages may dead-letter them too.
+    letters = [d for d in letters if d.service == "classify"]
     dead = {Event.model_validate_json(d.original_value()).event_id: d for d in letters}
     assert all(d.error for d in dead.values())  # a dead letter says why
     # Nothing lost: each event came out once, classified or dead-lettered.
