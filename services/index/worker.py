@@ -31,19 +31,64 @@ SERVICE = "index"
 log = get_logger(__name__)
 
 
+class BatchIndexer:
+    """Indexes a batch of routed events; returns the dead letters of those that cannot
+    be indexed. Erased customers' events are dropped, and so are those an erasure
+    recorded while the bulk ran has meanwhile deleted (they are deleted again)."""
+
+    def __init__(
+        self, es, settings: IndexSettings, erasures: ErasureFollower, dlq: faust.TopicT
+    ) -> None:
+        self.es, self.alias, self.erasures, self.dlq = es, settings.index_alias, erasures, dlq
+        self.indexer = Indexer(es, settings.index_alias)
+
+    async def __call__(self, batch: list) -> list[Outgoing]:
+        dead, parsed, erased = self._parse(batch)
+        rejected = await self.indexer.index([routed for _, routed in parsed.values()])
+        erased += await self._delete_late_erasures(parsed, rejected)
+        for event_id, reason in rejected.items():
+            dead.append(dead_letter(self.dlq, SERVICE, parsed[event_id][0], IndexRejected(reason)))
+        EVENTS.labels(SERVICE, ROUTED.name, "ok").inc(len(parsed) - len(rejected))
+        if erased:
+            EVENTS.labels(SERVICE, ROUTED.name, "erased").inc(erased)
+        return dead
+
+    def _parse(self, batch: list) -> tuple[list[Outgoing], dict[str, tuple], int]:
+        dead, parsed, erased = [], {}, 0
+        for event in batch:
+            try:
+                routed = RoutedEvent.model_validate_json(event.message.value)
+            except ValidationError as exc:
+                dead.append(dead_letter(self.dlq, SERVICE, event, exc))
+                continue
+            if self.erasures.covers(routed):
+                erased += 1
+                continue
+            parsed[routed.event_id] = (event, routed)
+        return dead, parsed, erased
+
+    async def _delete_late_erasures(self, parsed: dict[str, tuple], rejected: dict) -> int:
+        # An erasure recorded while this bulk ran may have deleted before we wrote:
+        # catch up with the erasure log and delete what it now covers.
+        await self.erasures.caught_up()
+        late = [i for i, (_, r) in parsed.items() if i not in rejected and self.erasures.covers(r)]
+        if late:
+            await delete_late_arrivals(self.es, self.alias, late)
+        return len(late)
+
+
 def create_worker(settings: IndexSettings | None = None) -> faust.App:
     settings = settings or IndexSettings()
     app = kafka.worker_app(
         settings.index_app_id, settings, settings.index_web_port, SERVICE, ROUTED.name
     )
-    source = bytes_topic(app, ROUTED)
     dlq = dlq_topic(app)
     es = elastic.async_client(settings)
-    indexer = Indexer(es, settings.index_alias)
     # Erased customers: nothing of theirs is indexed again (replay, reprocessing).
     erasures = ErasureFollower(settings)
+    index_batch = BatchIndexer(es, settings, erasures, dlq)
 
-    @app.agent(source)
+    @app.agent(bytes_topic(app, ROUTED))
     async def index_events(stream: faust.StreamT) -> None:
         await erasures.caught_up()  # no event before every recorded erasure is known
         await process_batches(
@@ -55,33 +100,6 @@ def create_worker(settings: IndexSettings | None = None) -> faust.App:
             dlq=dlq,
             guard=offset_guard(app, settings),
         )
-
-    async def index_batch(batch: list) -> list[Outgoing]:
-        dead, parsed, erased = [], {}, 0
-        for event in batch:
-            try:
-                routed = RoutedEvent.model_validate_json(event.message.value)
-            except ValidationError as exc:
-                dead.append(dead_letter(dlq, SERVICE, event, exc))
-                continue
-            if erasures.covers(routed):
-                erased += 1
-                continue
-            parsed[routed.event_id] = (event, routed)
-        rejected = await indexer.index([routed for _, routed in parsed.values()])
-        # An erasure recorded while this bulk ran may have deleted before we wrote:
-        # catch up with the erasure log and delete what it now covers.
-        await erasures.caught_up()
-        late = [i for i, (_, r) in parsed.items() if i not in rejected and erasures.covers(r)]
-        if late:
-            await delete_late_arrivals(es, settings.index_alias, late)
-            erased += len(late)
-        for event_id, reason in rejected.items():
-            dead.append(dead_letter(dlq, SERVICE, parsed[event_id][0], IndexRejected(reason)))
-        EVENTS.labels(SERVICE, ROUTED.name, "ok").inc(len(parsed) - len(rejected))
-        if erased:
-            EVENTS.labels(SERVICE, ROUTED.name, "erased").inc(erased)
-        return dead
 
     @app.timer(interval=3600.0)
     async def expire_old_events() -> None:
