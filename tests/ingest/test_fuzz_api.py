@@ -31,8 +31,8 @@ from socialcare.ingest.app import create_app
 from socialcare.ingest.publisher import EventPublisher
 from socialcare.ingest.settings import IngestSettings
 from socialcare.schema import Event
-from tests.ingest.support import OUTBOUND_KEY, SECRETS, SIGNERS
 from tests.support.kafka_tail import TopicTail
+from tests.support.webhooks import OUTBOUND_KEY, SECRETS, SIGNERS
 
 pytestmark = pytest.mark.integration
 

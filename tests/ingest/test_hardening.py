@@ -25,7 +25,7 @@ from socialcare.ingest.publisher import PublishError
 from socialcare.ingest.settings import IngestSettings
 from socialcare.ingest.signatures import twitter_signature
 from socialcare.schema import KNOWN_PLATFORMS
-from tests.ingest.support import (
+from tests.support.webhooks import (
     API_KEY,
     OUTBOUND_KEY,
     SIGNERS,

@@ -17,8 +17,8 @@ from socialcare.ingest.settings import IngestSettings
 from socialcare.ingest.signatures import twitter_signature
 from socialcare.schema import Event
 from socialcare.topics import RAW
-from tests.ingest.support import API_KEY, SECRETS
 from tests.support.kafka_tail import TopicTail
+from tests.support.webhooks import API_KEY, SECRETS
 
 pytestmark = pytest.mark.integration
 

@@ -24,8 +24,8 @@ from socialcare.ingest.adapters import BadPayload, Context, generic, meta, teleg
 from socialcare.ingest.app import create_app
 from socialcare.ingest.metrics import IGNORED_TYPES, IGNORING_PLATFORMS, ignored_label
 from socialcare.schema import KNOWN_PLATFORMS, RESERVED_PLATFORMS, Event
-from tests.ingest.support import RecordingPublisher, signed_headers, unit_settings
 from tests.support.events import event_data
+from tests.support.webhooks import RecordingPublisher, signed_headers, unit_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
 CTX = Context(

@@ -15,7 +15,7 @@ from socialcare.ingest.deps import provide
 from socialcare.ingest.routers import events, telegram, twitter
 from socialcare.ingest.settings import IngestSettings
 from socialcare.ingest.signatures import twitter_signature
-from tests.ingest.support import RecordingPublisher, signed_headers, unit_settings
+from tests.support.webhooks import RecordingPublisher, signed_headers, unit_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
 

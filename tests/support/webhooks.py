@@ -1,4 +1,4 @@
-"""Shared by the ingest tests: secrets, signed requests, a recording publisher."""
+"""Webhook secrets, signed requests and a recording publisher, for the ingest tests."""
 
 from __future__ import annotations
 
