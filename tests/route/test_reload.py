@@ -9,9 +9,9 @@ import pytest
 from socialcare.route.config import DEFAULT_CONFIG
 from socialcare.schema import RoutedEvent
 from socialcare.topics import ROUTED
-from tests.route.worker_process import route_worker
 from tests.support.classified_stream import classified, publish, routed_by_id
 from tests.support.kafka_tail import TopicTail
+from tests.support.route_worker import route_worker
 
 pytestmark = pytest.mark.integration
 

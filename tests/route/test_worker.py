@@ -7,9 +7,9 @@ import pytest
 
 from socialcare.schema import DeadLetter, RoutedEvent
 from socialcare.topics import CLASSIFIED, DLQ, ROUTED
-from tests.route.worker_process import route_worker
 from tests.support.classified_stream import classified, publish, routed_by_id
 from tests.support.kafka_tail import TopicTail
+from tests.support.route_worker import route_worker
 
 pytestmark = pytest.mark.integration
 

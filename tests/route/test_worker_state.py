@@ -21,9 +21,9 @@ from kafka.structs import OffsetAndMetadata
 from socialcare import kafka
 from socialcare.schema import ClassifiedEvent, DeadLetter, RoutedEvent
 from socialcare.topics import CLASSIFIED, DLQ
-from tests.route.worker_process import route_worker
 from tests.support.classified_stream import classified
 from tests.support.kafka_tail import TopicTail
+from tests.support.route_worker import route_worker
 
 pytestmark = pytest.mark.integration
 
