@@ -164,6 +164,45 @@ def documents(es, alias: str, ids: list[str]) -> dict[str, tuple[float, float]]:
     return out
 
 
+def print_stages(docs: dict, stamps: dict) -> None:
+    """Each stage's rate in the burst and the latency it added (p50, p99)."""
+    print(f"\n{'stage':<9} {'events/s in the burst':>22} {'stage latency p50':>18} {'p99':>8}")
+    previous = {i: received for i, (received, _) in docs.items()}
+    for name, topic in [*STAGES, ("index", None)]:
+        at = stamps[topic] if topic else {i: indexed for i, (_, indexed) in docs.items()}
+        common = [i for i in at if i in previous]
+        took = [(at[i] - previous[i]) * 1000 for i in common] or [float("nan")]
+        span = max(at.values()) - min(at.values()) if len(at) > 1 else float("nan")
+        print(
+            f"{name:<9} {len(at) / span:>22.0f} {statistics.median(took):>15.0f} ms "
+            f"{pct(took, 0.99):>5.0f} ms"
+        )
+        previous = at
+
+
+def print_paced(paced: dict) -> None:
+    """Webhook-to-indexed latency at each paced load."""
+    print(f"\n{'load':<22} {'events':>7} {'webhook -> indexed p50':>23} {'p99':>9}")
+    for share, (rate, result) in paced.items():
+        print(
+            f"{f'{share:.0%} ({rate:.0f}/s)':<22} {result.total:>7} "
+            f"{result.p50:>20.0f} ms {result.percentile(0.99):>6.0f} ms"
+        )
+
+
+def print_cpu(
+    sessions: dict[int, str], before: dict, after: dict, wall: float, events: int
+) -> None:
+    """CPU each process session spent per event of the burst."""
+    print(
+        f"\nCPU per event in the burst ({wall:.0f} s; 2 cores give "
+        f"{2000 * wall / events:.0f} ms per event at this rate)"
+    )
+    for sid, name in sessions.items():
+        spent = after.get(sid, 0.0) - before.get(sid, 0.0)
+        print(f"  {name:<32} {spent * 1000 / events:6.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--burst", type=int, default=3000, help="webhooks in the burst")
@@ -222,31 +261,9 @@ def main() -> None:
         f"identification {worker_alone:.0f}/s; the pipeline sustains "
         f"{sustained / model_alone:.0%} and {sustained / worker_alone:.0%} of them"
     )
-    print(f"\n{'stage':<9} {'events/s in the burst':>22} {'stage latency p50':>18} {'p99':>8}")
-    previous = {i: received for i, (received, _) in docs.items()}
-    for name, topic in [*STAGES, ("index", None)]:
-        at = stamps[topic] if topic else {i: indexed for i, (_, indexed) in docs.items()}
-        common = [i for i in at if i in previous]
-        took = [(at[i] - previous[i]) * 1000 for i in common] or [float("nan")]
-        span = max(at.values()) - min(at.values()) if len(at) > 1 else float("nan")
-        print(
-            f"{name:<9} {len(at) / span:>22.0f} {statistics.median(took):>15.0f} ms "
-            f"{pct(took, 0.99):>5.0f} ms"
-        )
-        previous = at
-    print(
-        f"\nCPU per event in the burst ({wall:.0f} s; 2 cores give "
-        f"{2000 * wall / len(burst):.0f} ms per event at this rate)"
-    )
-    for sid, name in sessions.items():
-        spent = cpu_after.get(sid, 0.0) - cpu_before.get(sid, 0.0)
-        print(f"  {name:<32} {spent * 1000 / len(burst):6.1f} ms")
-    print(f"\n{'load':<22} {'events':>7} {'webhook -> indexed p50':>23} {'p99':>9}")
-    for share, (rate, result) in paced.items():
-        print(
-            f"{f'{share:.0%} ({rate:.0f}/s)':<22} {result.total:>7} "
-            f"{result.p50:>20.0f} ms {result.percentile(0.99):>6.0f} ms"
-        )
+    print_stages(docs, stamps)
+    print_cpu(sessions, cpu_before, cpu_after, wall, len(burst))
+    print_paced(paced)
     print("(searchable within the index refresh interval, 1 s, after indexed)")
 
 
