@@ -7,9 +7,9 @@ from elasticsearch import helpers
 from fastapi.testclient import TestClient
 
 from socialcare import elastic
-from socialcare.search.api import create_app
 from socialcare.index.documents import index_actions
-from tests.search.conftest import AGENT, ROWS, drop_index, routed
+from socialcare.search.api import create_app
+from tests.support.search_index import AGENT, ROWS, drop_index, routed
 
 pytestmark = pytest.mark.integration
 
