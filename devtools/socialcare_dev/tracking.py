@@ -20,6 +20,7 @@ from socialcare.search.queries import breached_query
 
 # terms queries take at most 65,536 values; stay well below.
 _CHUNK = 10_000
+_PAGE = 5_000
 # The facets a pipeline run is summarised by: a few of the search API's.
 FACETS = {
     name: FACET_FIELDS[name] for name in ("platform", "language", "intent", "sentiment", "queue")
@@ -31,27 +32,33 @@ def _chunks(ids: list[str]) -> Iterable[list[str]]:
         yield ids[start : start + _CHUNK]
 
 
+def _hits(es: Elasticsearch, alias: str, query: dict, **request) -> Iterable[dict]:
+    """Every hit of ``query``, page by page (search_after on the request's sort)."""
+    after = None
+    while True:
+        page = es.search(index=alias, query=query, size=_PAGE, search_after=after, **request)[
+            "hits"
+        ]["hits"]
+        yield from page
+        if len(page) < _PAGE:
+            return
+        after = page[-1]["sort"]
+
+
 def indexed_ids(es: Elasticsearch, alias: str, ids: Iterable[str]) -> Counter[str]:
     """How many documents the index holds for each of ``ids`` (exactly-once: all 1)."""
     found: Counter[str] = Counter()
     for chunk in _chunks(sorted(set(ids))):
-        query = {"terms": {"event_id": chunk}}
-        after = None
-        while True:
-            page = es.search(
-                index=alias,
-                query=query,
-                size=5_000,
-                sort=[{"event_id": "asc"}, {"indexed_at": "asc"}],
-                source=False,
-                fields=["event_id"],
-                search_after=after,
-                track_total_hits=False,
-            )["hits"]["hits"]
-            found.update(hit["fields"]["event_id"][0] for hit in page)
-            if len(page) < 5_000:
-                break
-            after = page[-1]["sort"]
+        hits = _hits(
+            es,
+            alias,
+            {"terms": {"event_id": chunk}},
+            sort=[{"event_id": "asc"}, {"indexed_at": "asc"}],
+            source=False,
+            fields=["event_id"],
+            track_total_hits=False,
+        )
+        found.update(hit["fields"]["event_id"][0] for hit in hits)
     return found
 
 
@@ -122,25 +129,15 @@ def outcome(es: Elasticsearch, alias: str, ids: Iterable[str]) -> Outcome:
         for name in FACETS:
             for bucket in answer["aggregations"][name]["buckets"]:
                 facets[name][bucket["key"]] += bucket["doc_count"]
-        after = None
-        while True:
-            page = es.search(
-                index=alias,
-                query=query,
-                size=5_000,
-                sort=[{"event_id": "asc"}],
-                source=["received_at", "indexed_at"],
-                search_after=after,
-            )["hits"]["hits"]
-            for hit in page:
-                doc = hit["_source"]
-                took = datetime.fromisoformat(doc["indexed_at"]) - datetime.fromisoformat(
-                    doc["received_at"]
-                )
-                latency.append(took.total_seconds() * 1000)
-            if len(page) < 5_000:
-                break
-            after = page[-1]["sort"]
+        hits = _hits(
+            es, alias, query, sort=[{"event_id": "asc"}], source=["received_at", "indexed_at"]
+        )
+        for hit in hits:
+            doc = hit["_source"]
+            took = datetime.fromisoformat(doc["indexed_at"]) - datetime.fromisoformat(
+                doc["received_at"]
+            )
+            latency.append(took.total_seconds() * 1000)
     return Outcome(
         total=total,
         facets={name: dict(counter.most_common()) for name, counter in facets.items()},
