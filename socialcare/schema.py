@@ -243,5 +243,156 @@ class DeadLetter(_Model):
         return base64.b64decode(self.value_b64)
 
 
+class ActionType(StrEnum):
+    reply = "reply"
+    assign = "assign"
+    resolve = "resolve"
+    reopen = "reopen"
+    note = "note"
+
+
+class ActorKind(StrEnum):
+    agent = "agent"
+    helpdesk = "helpdesk"
+    bot = "bot"
+    system = "system"
+
+
+class Actor(_Model):
+    """Who acted: an agent (the name its API key carries), a help desk or a bot.
+
+    A bot's reply is an automated acknowledgement: a reply, not a first response."""
+
+    kind: ActorKind
+    id: Id
+
+
+class ReplyTarget(_Model):
+    """The customer message a reply answers, as the platform needs it to send: every
+    field comes from the inbound event (a queue topic's record has them all)."""
+
+    event_id: Id
+    platform: str = Field(pattern=PLATFORM_PATTERN)
+    brand_account_id: Id
+    kind: Kind
+    platform_message_id: Id = Field(description="The customer's message, answered in place.")
+    recipient_id: Id = Field(description="The customer: the inbound event's author.id.")
+    customer_wrote_at: UtcDatetime = Field(
+        description="The inbound message's created_at (WhatsApp's 24-hour window runs from it)."
+    )
+
+    @classmethod
+    def of(cls, event: Event) -> ReplyTarget:
+        return cls(
+            event_id=event.event_id,
+            platform=event.platform,
+            brand_account_id=event.brand_account_id,
+            kind=event.kind,
+            platform_message_id=event.platform_message_id,
+            recipient_id=event.author.id,
+            customer_wrote_at=event.created_at,
+        )
+
+
+class Action(_Model):
+    """An action on a conversation, on ``support.actions`` (key ``conversation_id``).
+
+    ``action_id`` makes it idempotent: the same action delivered or posted twice takes
+    effect once (a reply is sent once)."""
+
+    action_id: Id = Field(description="Chosen by the sender; the same id twice acts once.")
+    schema_version: Literal[1] = SCHEMA_VERSION
+    type: ActionType
+    conversation_id: Id = Field(description="Kafka message key.")
+    actor: Actor
+    requested_at: UtcDatetime
+    text: str | None = Field(
+        None, min_length=1, max_length=4096, description="The reply or the note (reply, note)."
+    )
+    agent: Id | None = Field(None, description="Whom the conversation goes to (assign).")
+    reply_to: ReplyTarget | None = Field(None, description="The message answered (reply).")
+
+    @model_validator(mode="after")
+    def _fields_of_its_type(self) -> Self:
+        needs = {
+            ActionType.reply: ("text", "reply_to"),
+            ActionType.note: ("text",),
+            ActionType.assign: ("agent",),
+        }.get(self.type, ())
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.type.value!r} action needs {', '.join(missing)}")
+        return self
+
+    @property
+    def key(self) -> bytes:
+        return self.conversation_id.encode()
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class ActionOutcome(StrEnum):
+    done = "done"
+    failed = "failed"
+
+
+class ActionResult(_Model):
+    """What became of an action, on ``support.action-results`` (key ``conversation_id``):
+    for a reply, the platform's message id or the platform's reason it was refused."""
+
+    action_id: Id
+    schema_version: Literal[1] = SCHEMA_VERSION
+    conversation_id: Id
+    type: ActionType
+    outcome: ActionOutcome
+    platform_message_id: Id | None = Field(None, description="The sent reply's id (reply).")
+    reason: str | None = Field(None, description="Why it failed, for the agent to read.")
+    completed_at: UtcDatetime
+
+
+class ConversationStatus(StrEnum):
+    open = "open"
+    waiting_customer = "waiting_customer"
+    resolved = "resolved"
+
+
+class Conversation(_Model):
+    """One conversation's state, on the compacted ``support.conversations`` (key
+    ``conversation_id``): ``open`` while the customer waits for us, ``waiting_customer``
+    once a human or a help desk answered, ``resolved`` when closed; a new customer
+    message reopens it."""
+
+    conversation_id: Id
+    schema_version: Literal[1] = SCHEMA_VERSION
+    platform: str = Field(pattern=PLATFORM_PATTERN)
+    brand_account_id: Id
+    status: ConversationStatus
+    assignee: Id | None = None
+    queue: str | None = None
+    language: str | None = None
+    priority: Priority | None = None
+    opened_at: UtcDatetime = Field(description="The first customer message (or the reopening).")
+    first_response_due_at: UtcDatetime | None = None
+    first_response_at: UtcDatetime | None = Field(
+        None, description="The first human or help-desk reply (not a bot's acknowledgement)."
+    )
+    resolved_at: UtcDatetime | None = None
+    reopen_count: int = Field(0, ge=0)
+    last_inbound_at: UtcDatetime | None = None
+    last_outbound_at: UtcDatetime | None = None
+    last_activity_at: UtcDatetime
+    reply_to: ReplyTarget | None = Field(
+        None, description="The customer's latest message: what a reply answers by default."
+    )
+
+    @property
+    def key(self) -> bytes:
+        return self.conversation_id.encode()
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
 def event_id_for(platform: str, platform_message_id: str) -> str:
     return f"{platform}:{platform_message_id}"

@@ -15,7 +15,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from socialcare.erasure import DEFAULT_TOPIC as ERASURES_TOPIC
 from socialcare.erasure import ErasureRecord
-from socialcare.schema import ClassifiedEvent, DeadLetter, Event, RoutedEvent
+from socialcare.schema import (
+    Action,
+    ActionResult,
+    ClassifiedEvent,
+    Conversation,
+    DeadLetter,
+    Event,
+    RoutedEvent,
+)
 
 DAY_MS = 24 * 3600 * 1000
 WEEK_MS = 7 * DAY_MS
@@ -104,7 +112,45 @@ ERASURES = TopicSpec(
     config={"cleanup.policy": "compact", "retention.ms": "-1"},
 )
 
-PIPELINE_TOPICS: tuple[TopicSpec, ...] = (RAW, CLASSIFIED, ROUTED, DLQ, ERASURES)
+# The care loop. Keyed by conversation_id and partitioned like the event topics, so
+# one conversation's events, actions and state meet on the same partition number.
+ACTIONS = TopicSpec(
+    "support.actions",
+    partitions=6,
+    model=Action,
+    description="Agents' and help desks' actions: reply, assign, resolve, reopen, note.",
+    config={"retention.ms": _retention_ms(RETENTION.events_days)},
+)
+ACTION_RESULTS = TopicSpec(
+    "support.action-results",
+    partitions=6,
+    model=ActionResult,
+    description="What became of each action: done (with the sent reply's id) or failed (why).",
+    config={"retention.ms": _retention_ms(RETENTION.events_days)},
+)
+CONVERSATIONS = TopicSpec(
+    "support.conversations",
+    partitions=6,
+    model=Conversation,
+    description="The latest state of every conversation (compacted).",
+    # Compacted (latest state per conversation) and deleted once idle, like the
+    # router's table: a conversation id can be a phone number.
+    config={
+        "cleanup.policy": "compact,delete",
+        "retention.ms": _retention_ms(RETENTION.conversations_days),
+    },
+)
+
+PIPELINE_TOPICS: tuple[TopicSpec, ...] = (
+    RAW,
+    CLASSIFIED,
+    ROUTED,
+    DLQ,
+    ERASURES,
+    ACTIONS,
+    ACTION_RESULTS,
+    CONVERSATIONS,
+)
 
 # The router's conversation table: compacted (latest state per conversation) and
 # deleted once idle, so no conversation id (a phone number on WhatsApp) stays forever.

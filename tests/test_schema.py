@@ -111,3 +111,40 @@ def test_dead_letter_keeps_the_original_bytes_and_the_reason():
     assert base64.b64decode(again.key_b64) == b"k"
     assert again.error_type == "ValueError"
     assert "invalid JSON" in again.error
+
+
+def _action(**fields):
+    from socialcare.schema import Action
+
+    base = {
+        "action_id": "a-1",
+        "type": "resolve",
+        "conversation_id": "twitter:c-1",
+        "actor": {"kind": "agent", "id": "ana"},
+        "requested_at": "2026-12-05T10:00:00Z",
+    }
+    return Action.model_validate({**base, **fields})
+
+
+def test_an_action_carries_the_fields_its_type_needs():
+    from pydantic import ValidationError
+
+    assert _action().type == "resolve"
+    with pytest.raises(ValidationError, match="a 'reply' action needs text, reply_to"):
+        _action(type="reply")
+    with pytest.raises(ValidationError, match="a 'assign' action needs agent"):
+        _action(type="assign")
+    with pytest.raises(ValidationError, match="a 'note' action needs text"):
+        _action(type="note")
+    target = {
+        "event_id": "telegram:9",
+        "platform": "telegram",
+        "brand_account_id": "bot-1",
+        "kind": "dm",
+        "platform_message_id": "9",
+        "recipient_id": "42",
+        "customer_wrote_at": "2026-12-05T09:59:00+01:00",
+    }
+    reply = _action(type="reply", text="On its way!", reply_to=target)
+    assert reply.reply_to.customer_wrote_at.isoformat() == "2026-12-05T08:59:00+00:00"
+    assert reply.key == b"twitter:c-1"

@@ -11,6 +11,9 @@ def test_pipeline_topic_names_follow_the_design():
         "social.events.routed",
         "social.events.dlq",
         "social.erasures",
+        "support.actions",
+        "support.action-results",
+        "support.conversations",
     ]
     assert all(t.partitions >= 1 for t in PIPELINE_TOPICS)
     assert RAW.partitions > 1  # conversations spread over partitions, one each
