@@ -345,6 +345,7 @@ class ActionResult(_Model):
     schema_version: Literal[1] = SCHEMA_VERSION
     conversation_id: Id
     type: ActionType
+    actor: Actor
     outcome: ActionOutcome
     platform_message_id: Id | None = Field(None, description="The sent reply's id (reply).")
     reason: str | None = Field(None, description="Why it failed, for the agent to read.")
