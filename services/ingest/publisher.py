@@ -1,166 +1,34 @@
-"""Publishing accepted events to Kafka, and remembering what was published.
-
-The producer is created on first use, not at import or start-up, so ingest starts
-(and answers /healthz) while Kafka is still coming up; /readyz tells the difference.
-"""
+"""Publishing accepted events to Kafka (socialcare.publishing), and remembering what
+was published."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator
 
-import anyio.to_thread
 from cachetools import TTLCache
-from kafka import KafkaProducer
-from kafka.errors import KafkaError
-from kafka.producer.future import FutureRecordMetadata
 
-from socialcare import kafka
-from socialcare.metrics import STAGE_SECONDS
+from socialcare.publishing import Publisher, PublishError
 from socialcare.schema import Event
 from socialcare.settings import Settings
 from socialcare.topics import RAW
 
-
-class PublishError(RuntimeError):
-    """Kafka did not acknowledge every event in time; the caller must retry."""
+__all__ = ["EventPublisher", "PublishError", "RecentIds"]
 
 
-class EventPublisher:
+class EventPublisher(Publisher):
+    """Events to ``social.events.raw`` (or ``topic``), each with its event id as a
+    header, as on every other topic."""
+
     def __init__(self, settings: Settings, timeout: float, topic: str = RAW.name) -> None:
-        self.settings = settings
-        self.timeout = timeout
-        self.topic = topic
-        self._producer: KafkaProducer | None = None
-        self._lock = threading.Lock()
-
-    def _get_producer(self) -> KafkaProducer:
-        with self._lock:
-            if self._producer is None:
-                timeout_ms = int(self.timeout * 1000)
-                self._producer = kafka.producer(
-                    self.settings,
-                    # Bound every wait by the request's own budget: a request must
-                    # get its 503 while the platform is still waiting for an answer.
-                    max_block_ms=timeout_ms,
-                    request_timeout_ms=timeout_ms,
-                    delivery_timeout_ms=timeout_ms + 5_000,
-                    bootstrap_timeout_ms=timeout_ms,
-                )
-            return self._producer
-
-    def _discard(self, producer: KafkaProducer) -> None:
-        """Replace a producer whose sends timed out; the next request gets a new one.
-
-        After its batches expired while the broker was down, kafka-python's idempotent
-        producer never acknowledged anything again, even with the broker back (the
-        Kafka-restart fault test showed 6 minutes of 503s). A new producer has a new
-        producer id and works at once. Its unacknowledged sends fail, and their
-        requests answer 503 - the platform retries them.
-        """
-        with self._lock:
-            if self._producer is producer:
-                self._producer = None
-        threading.Thread(target=producer.close, kwargs={"timeout": 0}, daemon=True).start()
-
-    def _send(self, producer: KafkaProducer, events: list[Event]) -> list[FutureRecordMetadata]:
-        # send() only blocks (up to max_block_ms) while metadata is unknown or the
-        # buffer is full; that is why callers run it off the event loop.
-        # The event id also travels as a header, as on every other topic: consumers
-        # can dedupe or trace without parsing the value.
-        return [
-            producer.send(
-                self.topic,
-                key=e.key,
-                value=e.to_bytes(),
-                headers=[("event_id", e.event_id.encode())],
-            )
-            for e in events
-        ]
-
-    def publish(self, events: list[Event]) -> None:
-        """Send every event and return only once Kafka acknowledged all of them."""
-        started = time.perf_counter()
-        producer = self._get_producer()
-        try:
-            for future in self._send(producer, events):
-                future.get(timeout=max(0.0, started + self.timeout - time.perf_counter()))
-        except KafkaError as exc:
-            self._discard(producer)
-            raise PublishError(f"Kafka did not acknowledge the events: {exc}") from exc
-        finally:
-            STAGE_SECONDS.labels("ingest", "publish").observe(time.perf_counter() - started)
-
-    async def publish_async(self, events: list[Event]) -> None:
-        """Like publish(), but waits for the acks without holding a thread: a request
-        waiting on Kafka costs a callback, not one of the server's worker threads."""
-        started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        producer = None
-        try:
-            producer = await anyio.to_thread.run_sync(self._get_producer)
-            sent = await anyio.to_thread.run_sync(self._send, producer, events)
-            acks = [_acked(loop, future) for future in sent]
-            remaining = max(0.0, started + self.timeout - time.perf_counter())
-            await asyncio.wait_for(asyncio.gather(*acks), timeout=remaining)
-        except (KafkaError, TimeoutError) as exc:
-            if producer is not None:
-                self._discard(producer)
-            raise PublishError(f"Kafka did not acknowledge the events: {exc!r}") from exc
-        finally:
-            STAGE_SECONDS.labels("ingest", "publish").observe(time.perf_counter() - started)
-
-    def is_ready(self) -> bool:
-        # A plain connect first, so a probe against a stopped broker answers at once
-        # instead of waiting out the producer's bootstrap timeout.
-        try:
-            addresses = self.settings.kafka_addresses
-        except ValueError:  # a port that is no number: nothing to connect to
-            return False
-        if not any(_reachable(address) for address in addresses):
-            return False
-        try:
-            producer = self._get_producer()
-            return producer.partitions_for(self.topic) is not None
-        except KafkaError:
-            return False
-
-    def close(self) -> None:
-        with self._lock:
-            if self._producer is not None:
-                # Shutting down with Kafka away: the unacked sends were answered 503.
-                with contextlib.suppress(KafkaError):
-                    self._producer.close(timeout=self.timeout)
-                self._producer = None
-
-
-def _reachable(address: tuple[str, int]) -> bool:
-    try:
-        socket.create_connection(address, timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-def _acked(loop: asyncio.AbstractEventLoop, future: FutureRecordMetadata) -> asyncio.Future:
-    """An asyncio future resolved, on the loop, by the producer's I/O thread."""
-    acked: asyncio.Future = loop.create_future()
-
-    def done(_: object) -> None:
-        if not acked.done():
-            acked.set_result(None)
-
-    def failed(exc: BaseException) -> None:
-        if not acked.done():
-            acked.set_exception(exc)
-
-    future.add_callback(lambda meta: loop.call_soon_threadsafe(done, meta))
-    future.add_errback(lambda exc: loop.call_soon_threadsafe(failed, exc))
-    return acked
+        super().__init__(
+            settings,
+            timeout,
+            topic,
+            stage="ingest",
+            headers=lambda event: [("event_id", event.event_id.encode())],
+        )
 
 
 class RecentIds:
