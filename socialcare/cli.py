@@ -9,6 +9,7 @@ import typer
 
 from socialcare import schema_export
 from socialcare.classify.cli import app as classify_app
+from socialcare.conversations.cli import app as conversations_app
 from socialcare.index.cli import app as index_app
 from socialcare.ingest.cli import app as ingest_app
 from socialcare.logging import configure_logging, log_id
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(classify_app, name="classify")
 app.add_typer(route_app, name="route")
+app.add_typer(conversations_app, name="conversations")
 app.add_typer(index_app, name="index")
 app.add_typer(search_app, name="search")
 
