@@ -10,6 +10,7 @@ from socialcare_dev.settings import StackSettings
 def all_setting_names() -> set[str]:
     """Every SOCIALCARE_* variable: the shared settings and each service's additions."""
     from socialcare.classify.settings import ClassifySettings
+    from socialcare.conversations.settings import ConversationsSettings
     from socialcare.erasure import ErasureSettings
     from socialcare.index.settings import IndexSettings
     from socialcare.ingest.settings import IngestSettings
@@ -20,6 +21,7 @@ def all_setting_names() -> set[str]:
     models = (
         IngestSettings,
         RouteSettings,
+        ConversationsSettings,
         SearchSettings,
         IndexSettings,
         ClassifySettings,

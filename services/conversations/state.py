@@ -1,0 +1,228 @@
+"""A conversation's state as a pure fold of what happened to it: routed events,
+actions and their results. The worker, and the tests, call `apply`.
+
+Decisions (DESIGN.md, "The care loop"):
+
+- A conversation begins with a customer message. Anything else about a conversation
+  this worker does not know (a brand's first message, an action or a result for an
+  expired, erased or never-seen conversation) creates nothing: ``apply`` returns None.
+- First response is per conversation: ``first_response_at`` and
+  ``first_response_due_at`` stay those of the first contact after a reopening, so a
+  conversation's first response is measured once. Until it is answered, the due time
+  follows the router (a follow-up can bump the priority and shorten it).
+- ``waiting_customer`` means a human or a help desk answered. An automated reply (a
+  bot's or a rule's, ``ActorKind.bot`` / ``system``) is a reply but not an answer: it
+  moves ``last_outbound_at`` only, and its outbound event (same ``event_id`` as the
+  platform message id of its result) is recognized as automated too. The respond
+  service writes the result before the outbound event can pass through the pipeline,
+  so the result comes first.
+- A message or reply older than the latest move of the other side changes no status
+  (a late delivery neither reopens a conversation answered after it nor marks a newer
+  customer message answered).
+- A reply action changes nothing until its result; a failed result only counts as
+  activity.
+- Every input is applied once: the ids of the latest inputs are kept in the state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from socialcare.schema import (
+    UNDETERMINED,
+    Action,
+    ActionOutcome,
+    ActionResult,
+    ActionType,
+    ActorKind,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    ReplyTarget,
+    RoutedEvent,
+    event_id_for,
+)
+
+# Inputs remembered per conversation by id, so a redelivered one is recognized. Each
+# costs about 60 bytes of state; redeliveries come within the last few inputs.
+REMEMBERED_INPUTS = 128
+AUTOMATED = frozenset({ActorKind.bot, ActorKind.system})
+
+Input = RoutedEvent | Action | ActionResult
+
+
+class Tracked(BaseModel):
+    """What the worker keeps per conversation (a faust table, changelog-backed)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    conversation: Conversation
+    # When the customer first wrote: an erasure covers state begun at or before it.
+    began_at: datetime
+    # Ids of the latest inputs (``event:``, ``action:``, ``result:``) and of automated
+    # replies (``automated:<event_id>``), oldest first.
+    seen: tuple[str, ...] = ()
+
+
+def apply(tracked: Tracked | None, item: Input) -> Tracked | None:
+    """The state after ``item``, or None when it changes nothing (a repeat, an
+    unknown conversation, a reply not yet sent)."""
+    if isinstance(item, RoutedEvent):
+        return apply_event(tracked, item)
+    if isinstance(item, Action):
+        return apply_action(tracked, item)
+    return apply_result(tracked, item)
+
+
+def input_key(item: Input) -> str:
+    if isinstance(item, RoutedEvent):
+        return f"event:{item.event_id}"
+    if isinstance(item, Action):
+        return f"action:{item.action_id}"
+    return f"result:{item.action_id}"
+
+
+def apply_event(tracked: Tracked | None, event: RoutedEvent) -> Tracked | None:
+    key = input_key(event)
+    if tracked is not None and key in tracked.seen:
+        return None
+    if event.direction == Direction.inbound:
+        if tracked is None:
+            return Tracked(conversation=_opened(event), began_at=event.created_at, seen=(key,))
+        return _remember(tracked, _inbound(tracked.conversation, event), key)
+    if tracked is None:
+        return None
+    conversation = tracked.conversation
+    update = _activity(conversation, event.created_at)
+    update["last_outbound_at"] = _latest(conversation.last_outbound_at, event.created_at)
+    if f"automated:{event.event_id}" not in tracked.seen:
+        update |= _answered(conversation, event.created_at)
+    return _remember(tracked, conversation.model_copy(update=update), key)
+
+
+def apply_action(tracked: Tracked | None, action: Action) -> Tracked | None:
+    key = input_key(action)
+    if tracked is None or key in tracked.seen or action.type == ActionType.reply:
+        return None
+    conversation = tracked.conversation
+    at = action.requested_at
+    update = _activity(conversation, at)
+    if action.type == ActionType.assign:
+        update["assignee"] = action.agent
+    elif action.type == ActionType.resolve and conversation.status != ConversationStatus.resolved:
+        update |= {"status": ConversationStatus.resolved, "resolved_at": at}
+    elif action.type == ActionType.reopen:
+        update |= _reopened(conversation, at)
+    return _remember(tracked, conversation.model_copy(update=update), key)
+
+
+def apply_result(tracked: Tracked | None, result: ActionResult) -> Tracked | None:
+    key = input_key(result)
+    if tracked is None or key in tracked.seen:
+        return None
+    conversation = tracked.conversation
+    at = result.completed_at
+    update = _activity(conversation, at)
+    keys = [key]
+    if result.type == ActionType.reply and result.outcome == ActionOutcome.done:
+        update["last_outbound_at"] = _latest(conversation.last_outbound_at, at)
+        if result.actor.kind not in AUTOMATED:
+            update |= _answered(conversation, at)
+        elif result.platform_message_id is not None:
+            reply = event_id_for(conversation.platform, result.platform_message_id)
+            keys.append(f"automated:{reply}")
+    return _remember(tracked, conversation.model_copy(update=update), *keys)
+
+
+def _opened(event: RoutedEvent) -> Conversation:
+    at = event.created_at
+    return Conversation(
+        conversation_id=event.conversation_id,
+        platform=event.platform,
+        brand_account_id=event.brand_account_id,
+        status=ConversationStatus.open,
+        queue=event.routing.queue,
+        language=_language(event),
+        priority=event.routing.priority,
+        opened_at=at,
+        first_response_due_at=event.routing.first_response_due_at,
+        last_inbound_at=at,
+        last_activity_at=at,
+        reply_to=ReplyTarget.of(event),
+    )
+
+
+def _inbound(conversation: Conversation, event: RoutedEvent) -> Conversation:
+    at = event.created_at
+    update = _activity(conversation, at)
+    update |= {
+        "last_inbound_at": _latest(conversation.last_inbound_at, at),
+        # The router's latest word: a follow-up may be bumped or moved.
+        "queue": event.routing.queue,
+        "priority": event.routing.priority,
+    }
+    if conversation.first_response_at is None:
+        update["first_response_due_at"] = event.routing.first_response_due_at
+    if _after(at, conversation.last_inbound_at, inclusive=True):
+        update |= {"reply_to": ReplyTarget.of(event), "language": _language(event)}
+    status = conversation.status
+    if status == ConversationStatus.resolved and _after(at, conversation.resolved_at):
+        update |= _reopened(conversation, at)
+    elif status == ConversationStatus.waiting_customer and _after(
+        at, conversation.last_outbound_at
+    ):
+        update["status"] = ConversationStatus.open
+    return conversation.model_copy(update=update)
+
+
+def _reopened(conversation: Conversation, at: datetime) -> dict[str, Any]:
+    """A resolved conversation opened again (counted), or one waiting on the customer
+    put back in the inbox."""
+    if conversation.status == ConversationStatus.resolved:
+        return {
+            "status": ConversationStatus.open,
+            "reopen_count": conversation.reopen_count + 1,
+            "resolved_at": None,
+            "opened_at": at,
+        }
+    return {"status": ConversationStatus.open}
+
+
+def _answered(conversation: Conversation, at: datetime) -> dict[str, Any]:
+    """What a human's or help desk's reply at ``at`` changes."""
+    update: dict[str, Any] = {}
+    if conversation.first_response_at is None:
+        update["first_response_at"] = at
+    if conversation.status == ConversationStatus.open and _after(
+        at, conversation.last_inbound_at, inclusive=True
+    ):
+        update["status"] = ConversationStatus.waiting_customer
+    return update
+
+
+def _activity(conversation: Conversation, at: datetime) -> dict[str, Any]:
+    return {"last_activity_at": max(conversation.last_activity_at, at)}
+
+
+def _remember(tracked: Tracked, conversation: Conversation, *keys: str) -> Tracked:
+    seen = (*tracked.seen, *keys)[-REMEMBERED_INPUTS:]
+    return tracked.model_copy(update={"conversation": conversation, "seen": seen})
+
+
+def _latest(current: datetime | None, at: datetime) -> datetime:
+    return at if current is None else max(current, at)
+
+
+def _after(at: datetime, reference: datetime | None, *, inclusive: bool = False) -> bool:
+    if reference is None:
+        return True
+    return at >= reference if inclusive else at > reference
+
+
+def _language(event: RoutedEvent) -> str:
+    """The customer's language; the queue's when the classifier could not tell."""
+    language = event.classification.language
+    return event.routing.language_queue if language == UNDETERMINED else language
