@@ -13,6 +13,7 @@ from socialcare.conversations.cli import app as conversations_app
 from socialcare.index.cli import app as index_app
 from socialcare.ingest.cli import app as ingest_app
 from socialcare.logging import configure_logging, log_id
+from socialcare.respond.cli import app as respond_app
 from socialcare.route.cli import app as route_app
 from socialcare.search.cli import app as search_app
 from socialcare.settings import Settings
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(classify_app, name="classify")
 app.add_typer(route_app, name="route")
+app.add_typer(respond_app, name="respond")
 app.add_typer(conversations_app, name="conversations")
 app.add_typer(index_app, name="index")
 app.add_typer(search_app, name="search")
@@ -38,6 +40,7 @@ app.add_typer(search_app, name="search")
 DEVELOPMENT_COMMANDS = {
     "stack": "run a local Kafka and Elasticsearch",
     "demo": "the whole pipeline locally on sample traffic",
+    "emulator": "a local emulator of the platforms' send APIs",
 }
 
 schema_app = typer.Typer(help="The event schema as JSON Schema, per topic.", no_args_is_help=True)

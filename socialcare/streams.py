@@ -9,6 +9,7 @@ than a crash inside faust's codec layer.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import time
 import traceback
@@ -107,7 +108,7 @@ async def send_acknowledged(messages: Sequence[Outgoing], *, service: str) -> No
 
 async def process_durably(
     stream: faust.StreamT,
-    handle: Callable[[EventT], Sequence[Outgoing]],
+    handle: Callable[[EventT], Sequence[Outgoing] | Awaitable[Sequence[Outgoing]]],
     *,
     service: str,
     guard: OffsetGuard,
@@ -116,9 +117,11 @@ async def process_durably(
     """Run ``handle`` on each event in order; ack an event only once its output is durable.
 
     ``handle`` runs in the event's own context (so table changes go to the right
-    changelog partition). Its output is sent at once, and the event is acked - its
-    offset becomes committable - only when Kafka acknowledged all of that output and
-    that of every event before it in its partition (socialcare.offsets). Waiting for
+    changelog partition); a coroutine ``handle`` (one that calls out, like the
+    respond worker's) is awaited before the next event. Its output is sent at once,
+    and the event is acked - its offset becomes committable - only when Kafka
+    acknowledged all of that output and that of every event before it in its
+    partition (socialcare.offsets). Waiting for
     acks happens off the hot path, up to ``max_in_flight`` events at a time: without
     that pipelining a worker pays a broker round trip per event. A crash replays,
     never skips.
@@ -140,6 +143,8 @@ async def process_durably(
             continue
         started = time.perf_counter()
         messages = handle(event)
+        if inspect.isawaitable(messages):
+            messages = await messages
         await slots.acquire()
         acks.track(event)
         task = asyncio.ensure_future(ack_when_durable(event, messages, await _send(messages)))

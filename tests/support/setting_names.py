@@ -14,6 +14,7 @@ def all_setting_names() -> set[str]:
     from socialcare.erasure import ErasureSettings
     from socialcare.index.settings import IndexSettings
     from socialcare.ingest.settings import IngestSettings
+    from socialcare.respond.settings import RespondSettings
     from socialcare.route.settings import RouteSettings
     from socialcare.search.settings import SearchSettings
     from socialcare.topics import Retention
@@ -21,6 +22,7 @@ def all_setting_names() -> set[str]:
     models = (
         IngestSettings,
         RouteSettings,
+        RespondSettings,
         ConversationsSettings,
         SearchSettings,
         IndexSettings,

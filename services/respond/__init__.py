@@ -1,0 +1,1 @@
+"""The respond service: sends agents' and help desks' replies through each platform."""
