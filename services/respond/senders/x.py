@@ -29,7 +29,8 @@ def _reason(body: Any) -> str:
     errors = body.get("errors")
     first = errors[0] if isinstance(errors, list) and errors else None
     detail = first.get("message") if isinstance(first, dict) else None
-    return str(body.get("detail") or detail or body.get("title") or "")
+    # The errors name the parameter; a 400's detail is only "One or more parameters...".
+    return str(detail or body.get("detail") or body.get("title") or "")
 
 
 def _reset_wait(response: PlatformResponse, now: float) -> float | None:
