@@ -154,6 +154,105 @@ def ensure_index(es: Elasticsearch, settings: Settings) -> bool:
     return True
 
 
+CONVERSATIONS_INDEX_VERSION = 1
+
+
+def conversations_alias(settings: Settings) -> str:
+    """The alias of the conversation states (``social-events-conversations``): one
+    document per conversation, the latest state of support.conversations."""
+    return f"{settings.index_alias}-conversations"
+
+
+def conversations_index_name(settings: Settings, version: int = CONVERSATIONS_INDEX_VERSION) -> str:
+    return f"{conversations_alias(settings)}-v{version}"
+
+
+def conversation_mappings() -> dict[str, Any]:
+    """Explicit mappings of one conversation state (socialcare.schema.Conversation).
+
+    It has no ``author`` or ``created_at``: the erasure and retention scans of the
+    events' indices (``<alias>-*``) pass over it. An erased customer's state is
+    deleted by the index worker instead (and by the tombstone of the state).
+    """
+    return {
+        "dynamic": "strict",
+        "properties": {
+            **dict.fromkeys(
+                (
+                    "conversation_id",
+                    "platform",
+                    "brand_account_id",
+                    "status",
+                    "assignee",
+                    "queue",
+                    "language",
+                    "priority",
+                ),
+                _KEYWORD,
+            ),
+            "schema_version": {"type": "short"},
+            "reopen_count": {"type": "integer"},
+            **dict.fromkeys(
+                (
+                    "opened_at",
+                    "first_response_due_at",
+                    "first_response_at",
+                    "resolved_at",
+                    "last_inbound_at",
+                    "last_outbound_at",
+                    "last_activity_at",
+                    "indexed_at",
+                ),
+                _DATE,
+            ),
+            "reply_to": {
+                "properties": {
+                    **dict.fromkeys(
+                        (
+                            "event_id",
+                            "platform",
+                            "brand_account_id",
+                            "kind",
+                            "platform_message_id",
+                            "recipient_id",
+                        ),
+                        _KEYWORD,
+                    ),
+                    "customer_wrote_at": _DATE,
+                }
+            },
+        },
+    }
+
+
+def ensure_conversations_index(es: Elasticsearch, settings: Settings) -> bool:
+    """Create the conversations index behind its alias, unless the alias exists (it may
+    point at a newer version). Returns True when created now.
+
+    No template: the index is a projection of a compacted topic, so a new version is
+    filled by replaying support.conversations, not by a reindex."""
+    alias = conversations_alias(settings)
+    name = conversations_index_name(settings)
+    if es.indices.exists(index=name) or es.indices.exists_alias(name=alias):
+        return False
+    try:
+        es.indices.create(
+            index=name,
+            settings={
+                "number_of_shards": settings.index_shards,
+                "number_of_replicas": settings.index_replicas,
+            },
+            mappings=conversation_mappings(),
+            aliases={alias: {"is_write_index": True}},
+        )
+    except BadRequestError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
+        return False
+    log.info("elasticsearch.index_created", index=name, alias=alias)
+    return True
+
+
 async def delete_expired(es: AsyncElasticsearch, alias: str, max_age_days: float) -> int:
     """Delete events created more than ``max_age_days`` ago from every index version
     of ``alias`` (the index's retention); returns how many were deleted.

@@ -1,4 +1,5 @@
-"""Provisioning: the pipeline's topics and the events index, created where missing.
+"""Provisioning: the pipeline's topics, the events index and the conversations index,
+created where missing.
 
 Run once per environment before the services start (``socialcare provision``; the
 Kubernetes provision Job, docker compose and ``socialcare stack up`` all call it).
@@ -16,7 +17,7 @@ from socialcare.topics import PIPELINE_TOPICS
 
 
 def provision(settings: Settings, say: Callable[[str], None] = print) -> None:
-    """Create the pipeline topics and the index template and index (all idempotent)."""
+    """Create the pipeline topics, the index template and both indices (all idempotent)."""
     created = kafka.ensure_topics(settings, PIPELINE_TOPICS)
     if created:
         say(f"created topics: {', '.join(created)}")
@@ -24,5 +25,10 @@ def provision(settings: Settings, say: Callable[[str], None] = print) -> None:
     try:
         if elastic.ensure_index(es, settings):
             say(f"created index {elastic.index_name(settings)} behind alias {settings.index_alias}")
+        if elastic.ensure_conversations_index(es, settings):
+            say(
+                f"created index {elastic.conversations_index_name(settings)} "
+                f"behind alias {elastic.conversations_alias(settings)}"
+            )
     finally:
         es.close()

@@ -3,14 +3,16 @@
 import typer
 
 app = typer.Typer(
-    help="Index routed events into Elasticsearch, in bulk, for the search API.",
+    help="Index routed events and conversation states into Elasticsearch, in bulk, for "
+    "the search API.",
     no_args_is_help=True,
 )
 
 
 @app.command()
 def worker() -> None:
-    """Run the faust agent that bulk-indexes social.events.routed into Elasticsearch.
+    """Run the faust agents that bulk-index social.events.routed and the conversation
+    states of support.conversations into Elasticsearch.
 
     Batches by SOCIALCARE_INDEX_BATCH_SIZE / _SECONDS; offsets are committed only after
     the bulk request succeeded; refused documents go to the DLQ with the reason.
@@ -24,7 +26,8 @@ def worker() -> None:
     settings = IndexSettings()
     es = elastic.client(settings)
     try:
-        elastic.ensure_index(es, settings)  # the template and alias must exist first
+        elastic.ensure_index(es, settings)  # the template and aliases must exist first
+        elastic.ensure_conversations_index(es, settings)
     finally:
         es.close()
     run_worker(create_worker(settings), settings.log_level)

@@ -83,21 +83,22 @@ class Indexer:
             # A batch with a reply waits until its documents are searchable, so the
             # reply finds the customer messages of this batch (and `refresh` on the
             # bulk needs only the write privilege, unlike the refresh API).
-            rejected = await self._write(actions, refresh="wait_for" if replies else None)
+            rejected = await self.write(actions, refresh="wait_for" if replies else None)
         answered = [e for e in replies if e.event_id not in rejected]
         if answered:
             await self._mark_answered(answered)
         return rejected
 
-    async def _write(
+    async def write(
         self,
         actions: dict[str, dict[str, Any]],
         refresh: str | None = None,
         missing_is_final: bool = False,
     ) -> dict[str, str]:
-        """Bulk ``actions`` (by document id) until each is stored or refused for good.
-
-        ``missing_is_final``: a 404 on an item means its document is gone, not the index.
+        """Bulk ``actions`` (by document id) until each is stored or refused for good;
+        returns document id -> reason for each refused. Deleting a document that is not
+        there is done. ``missing_is_final``: a 404 on an item means its document is
+        gone, not the index.
         """
         pending, rejected = dict(actions), {}
 
@@ -113,6 +114,8 @@ class Indexer:
                 failures = {i: (503, type(exc).__name__) for i in pending}
             retry = {}
             for doc_id, (status, reason) in failures.items():
+                if _already_deleted(pending[doc_id], status, reason):
+                    continue
                 if retryable(status) and not (missing_is_final and status == 404):
                     retry[doc_id] = pending[doc_id]
                 else:
@@ -193,7 +196,7 @@ class Indexer:
         if actions:
             # Retried like the events themselves, except that a message deleted since
             # the search (an erasure) is simply gone.
-            refused = await self._write(actions, missing_is_final=True)
+            refused = await self.write(actions, missing_is_final=True)
             if refused:
                 log.warning("index.answer_not_recorded", documents=len(refused))
 
@@ -207,6 +210,12 @@ def _upsert(index: str, event: RoutedEvent, now: datetime) -> dict[str, Any]:
         "doc": document(event, now),  # has no `response`: the stored one stays
         "doc_as_upsert": True,
     }
+
+
+def _already_deleted(action: dict[str, Any], status: int, reason: str) -> bool:
+    # A delete's 404 without an error is "not_found": the document is gone, as asked.
+    # With an error (index_not_found_exception) the index is missing: retried.
+    return action["_op_type"] == "delete" and status == 404 and not reason.startswith("index_")
 
 
 def _normalized(timestamp: str) -> str:

@@ -1,4 +1,5 @@
-"""The index worker: social.events.routed -> Elasticsearch, in bulk.
+"""The index worker: social.events.routed -> the events index, and
+support.conversations -> the conversations index, in bulk.
 
 Events are taken in batches (size and time bound); a batch is acknowledged - its
 offsets committed - only after Elasticsearch stored it, so a crash mid-bulk means
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 
 from socialcare import elastic, kafka
 from socialcare.erasure import ErasureFollower, delete_late_arrivals
+from socialcare.index.conversations import ConversationBatch
 from socialcare.index.indexer import Indexer, IndexRejected
 from socialcare.index.settings import IndexSettings
 from socialcare.logging import get_logger
@@ -25,7 +27,7 @@ from socialcare.streams import (
     dlq_topic,
     process_batches,
 )
-from socialcare.topics import RETENTION, ROUTED
+from socialcare.topics import CONVERSATIONS, RETENTION, ROUTED
 
 SERVICE = "index"
 log = get_logger(__name__)
@@ -94,6 +96,23 @@ def create_worker(settings: IndexSettings | None = None) -> faust.App:
         await process_batches(
             stream,
             index_batch,
+            service=SERVICE,
+            size=settings.index_batch_size,
+            within=settings.index_batch_seconds,
+            dlq=dlq,
+            guard=offset_guard(app, settings),
+        )
+
+    conversation_batch = ConversationBatch(
+        Indexer(es, elastic.conversations_alias(settings)), erasures, dlq
+    )
+
+    @app.agent(bytes_topic(app, CONVERSATIONS))
+    async def index_conversations(stream: faust.StreamT) -> None:
+        await erasures.caught_up()  # an erased customer's state is deleted, not indexed
+        await process_batches(
+            stream,
+            conversation_batch,
             service=SERVICE,
             size=settings.index_batch_size,
             within=settings.index_batch_seconds,

@@ -1,5 +1,6 @@
-"""The agents' search API over the events index: the app factory, which only wires
-the routers (one per resource, in routers/), the middleware and the lifespan."""
+"""The agents' API over the events and conversations indices, and their actions on
+support.actions: the app factory, which only wires the routers (one per resource, in
+routers/), the middleware and the lifespan."""
 
 import pathlib
 from collections.abc import AsyncIterator
@@ -8,28 +9,72 @@ from contextlib import asynccontextmanager
 from elasticsearch.exceptions import ApiError, TransportError
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from kafka.errors import KafkaError
 from prometheus_client import make_asgi_app
 
 from socialcare import elastic, http
+from socialcare.erasure import ErasureLogUnavailable
+from socialcare.publishing import Publisher, PublishError
 from socialcare.search import middleware
 from socialcare.search.deps import ElasticDep, SettingsDep
-from socialcare.search.routers import authors, conversations, docs, search, similar, stats
+from socialcare.search.routers import (
+    actions,
+    authors,
+    conversations,
+    docs,
+    inbox,
+    search,
+    similar,
+    stats,
+)
 from socialcare.search.settings import SearchSettings
+from socialcare.topics import ACTIONS
 
 CONSOLE = pathlib.Path(__file__).resolve().parent / "console"
-ROUTERS = (search.router, conversations.router, authors.router, similar.router, stats.router)
+ROUTERS = (
+    search.router,
+    inbox.router,
+    conversations.router,
+    actions.router,
+    authors.router,
+    similar.router,
+    stats.router,
+)
+UNAVAILABLE = {
+    TransportError: "Elasticsearch is unavailable",
+    PublishError: "Kafka did not acknowledge the action; send it again with the same action_id",
+    ErasureLogUnavailable: "the erasure log cannot be read now",
+    KafkaError: "Kafka is unavailable",
+}
 
 
-def create_app(settings: SearchSettings | None = None) -> FastAPI:
+def actions_publisher(settings: SearchSettings) -> Publisher:
+    """support.actions, each action with its id as a header."""
+    return Publisher(
+        settings,
+        settings.search_publish_timeout_seconds,
+        ACTIONS.name,
+        stage="search",
+        headers=lambda action: [("action_id", action.action_id.encode())],  # type: ignore[attr-defined]
+    )
+
+
+def create_app(
+    settings: SearchSettings | None = None, publisher: Publisher | None = None
+) -> FastAPI:
+    """The app; ``publisher`` replaces the support.actions publisher (tests)."""
     settings = settings or SearchSettings()
+    publisher = publisher or actions_publisher(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.elasticsearch = elastic.async_client(settings)
+        app.state.publisher = publisher  # connects on the first action, not here
         try:
             yield
         finally:
             await app.state.elasticsearch.close()
+            publisher.close()
 
     app = FastAPI(
         title="socialcare search",
@@ -48,7 +93,7 @@ def create_app(settings: SearchSettings | None = None) -> FastAPI:
     http.install_error_handlers(
         app,
         service="search",
-        unavailable={TransportError: "Elasticsearch is unavailable"},
+        unavailable=UNAVAILABLE,
         headers=middleware.ERROR_HEADERS,
     )
     app.include_router(docs.docs_router(app.title))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socialcare.schema import RoutedEvent
+from socialcare import schema
+from socialcare.schema import Id, RoutedEvent
 
 
 class BrandReply(BaseModel):
@@ -50,9 +51,55 @@ class SearchResult(BaseModel):
     next_cursor: str | None
 
 
+class ConversationState(schema.Conversation):
+    """A conversation's state as the index holds it (the latest of support.conversations)."""
+
+    indexed_at: datetime
+
+
 class Conversation(BaseModel):
     conversation_id: str
     events: list[StoredEvent]
+    state: ConversationState | None = Field(
+        None, description="Status, assignee, deadlines; null while no state is known yet."
+    )
+
+
+class Inbox(BaseModel):
+    total: int
+    conversations: list[ConversationState]
+    next_cursor: str | None
+
+
+class ActionRequest(BaseModel):
+    """An action on a conversation; ``action_id`` makes retrying it safe."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action_id: Id | None = Field(
+        None,
+        description="Your id of the action: the same id twice acts once (a reply is sent "
+        "once). A new one (a UUID) when absent.",
+    )
+
+
+Text = Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class ReplyRequest(ActionRequest):
+    text: Text = Field(description="The reply, sent to the customer on their platform.")
+
+
+class NoteRequest(ActionRequest):
+    text: Text = Field(description="An internal note for other agents (never sent).")
+
+
+class AssignRequest(ActionRequest):
+    agent: Id = Field(description="Whom the conversation goes to (an agent name).")
+
+
+class ActionAccepted(BaseModel):
+    action_id: str = Field(description="The action's id, to follow on support.action-results.")
 
 
 class ConversationSummary(BaseModel):

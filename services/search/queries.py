@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
 
 # Each facet agents filter and count by, and the field of the index it is: the one map
 # (the search filters and facets, the stats, and the development tools' tracking use it).
@@ -103,6 +103,20 @@ def stats_interval(requested: str, first_ms: float | None, last_ms: float | None
     return names[-1]
 
 
+def _cursor_parses(value: str | None) -> str | None:
+    if value is not None:
+        Cursor.parse(value)
+    return value
+
+
+# A page's cursor (`next_cursor` of the previous page), as every paged endpoint takes it.
+PageCursor = Annotated[str | None, AfterValidator(_cursor_parses)]
+
+
+def cursor_field(description: str) -> Any:
+    return Field(None, max_length=2048, pattern=f"^{CURSOR_PATTERN}$", description=description)
+
+
 class SearchParams(TimeWindow):
     q: str | None = Field(None, max_length=1000, description="Full-text query on the message.")
     platform: Terms = []
@@ -119,20 +133,10 @@ class SearchParams(TimeWindow):
     )
     sort: Sort = Sort.relevance
     size: int = Field(20, ge=1, le=500)
-    cursor: str | None = Field(
-        None,
-        max_length=2048,
-        pattern=f"^{CURSOR_PATTERN}$",
-        description="`next_cursor` of the previous page. It carries the sort of the "
-        "first page, which goes on: `sort` is ignored with a cursor.",
+    cursor: PageCursor = cursor_field(
+        "`next_cursor` of the previous page. It carries the sort of the first page, "
+        "which goes on: `sort` is ignored with a cursor."
     )
-
-    @field_validator("cursor")
-    @classmethod
-    def _cursor_parses(cls, value: str | None) -> str | None:
-        if value is not None:
-            Cursor.parse(value)
-        return value
 
 
 def breached_query(now: datetime) -> dict[str, Any]:
@@ -319,3 +323,51 @@ def page_sort(params: SearchParams) -> Sort:
 
 def encode_cursor(sort: Sort, sort_values: list[Any]) -> str:
     return Cursor(sort, sort_values).encode()
+
+
+class InboxParams(BaseModel):
+    queue: Terms = []
+    language: Terms = []
+    platform: Terms = []
+    priority: Terms = []
+    assignee: Term | None = Field(
+        None, description="Assigned to this agent; `me`: to the agent of the caller's key."
+    )
+    size: int = Field(20, ge=1, le=500)
+    cursor: PageCursor = cursor_field("`next_cursor` of the previous page.")
+
+
+# Conversation fields the inbox filters by (the conversations index's own names).
+INBOX_FILTERS = ("queue", "language", "platform", "priority")
+# Soonest deadline first (none last); the conversation id makes the order total, so
+# the pages of a cursor are stable. Paged like the oldest-first search: a cursor of
+# Sort.oldest holds (deadline millis, conversation id).
+INBOX_SORT = [
+    {"first_response_due_at": {"order": "asc", "missing": "_last"}},
+    {"conversation_id": "asc"},
+]
+
+
+def inbox_body(params: InboxParams, agent: str) -> dict[str, Any]:
+    """Open conversations (waiting for us) with the filters of ``params``; ``agent``
+    is who `assignee=me` means."""
+    clauses: list[dict[str, Any]] = [{"term": {"status": "open"}}]
+    for name in INBOX_FILTERS:
+        values = getattr(params, name)
+        if values:
+            clauses.append({"terms": {name: values}})
+    if params.assignee:
+        assignee = agent if params.assignee == "me" else params.assignee
+        clauses.append({"term": {"assignee": assignee}})
+    body: dict[str, Any] = {
+        "query": {"bool": {"filter": clauses}},
+        "sort": INBOX_SORT,
+        "size": params.size,
+        "track_total_hits": True,
+    }
+    if params.cursor:
+        cursor = Cursor.parse(params.cursor)
+        if cursor.sort != Sort.oldest:  # a search's cursor, of another sort
+            raise ValueError("cursor is not one the inbox handed out")
+        body["search_after"] = cursor.search_after
+    return body

@@ -8,7 +8,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from socialcare.search.settings import SearchSettings
+from socialcare.search.settings import KeyGrant, SearchSettings
 from tests.support.paths import REPO
 
 AGENT = "agent-key-0123456789"
@@ -21,11 +21,18 @@ def keys(value):
 
 def test_the_documented_format_parses():
     assert keys(f"{AGENT}:read, {ADMIN}:read+erase") == {
-        AGENT: frozenset({"read"}),
-        ADMIN: frozenset({"read", "erase"}),
+        AGENT: KeyGrant(scopes=frozenset({"read"}), agent="agent-1"),
+        ADMIN: KeyGrant(scopes=frozenset({"read", "erase"}), agent="agent-2"),
     }
     assert keys("") == {}
-    assert keys({AGENT: ["read"]}) == {AGENT: frozenset({"read"})}
+    assert keys({AGENT: ["read"]}) == {AGENT: KeyGrant(scopes=frozenset({"read"}), agent="agent-1")}
+
+
+def test_a_key_names_its_agent():
+    parsed = keys(f"{AGENT}:read+reply:maria.k,{ADMIN}:admin")
+    assert parsed[AGENT] == KeyGrant(scopes=frozenset({"read", "reply"}), agent="maria.k")
+    assert parsed[ADMIN] == KeyGrant(scopes=frozenset({"admin"}), agent="agent-2")
+    assert keys({AGENT: {"scopes": ["reply"], "agent": "bot"}})[AGENT].agent == "bot"
 
 
 @pytest.mark.parametrize(
@@ -45,7 +52,9 @@ def test_the_documented_format_parses():
         (f"{AGENT} x:read", "entry 1: the key is empty or has characters outside"),
         (":read", "entry 1: the key is empty"),
         ({"short": ["read"]}, "entry 1: the key has 5 characters"),
-        ({AGENT: ["admin"]}, "entry 1: unknown scope(s) 'admin'"),
+        ({AGENT: ["root"]}, "entry 1: unknown scope(s) 'root'"),
+        (f"{AGENT}:read:", "entry 1: the agent name is empty"),
+        (f"{AGENT}:read:{ADMIN}", "entry 1: the agent name is empty, longer than 64"),
     ],
 )
 def test_a_bad_value_is_refused_with_the_reason_and_without_the_key(value, reason):

@@ -3,6 +3,8 @@ dependencies (settings, Elasticsearch) given by the test."""
 
 from typing import Any
 
+from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+from elasticsearch.exceptions import NotFoundError
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -28,6 +30,11 @@ class FakeElasticsearch:
         wanted = request["query"]["term"]["conversation_id"]
         hits = [{"_source": d} for d in self.docs if d["conversation_id"] == wanted]
         return {"hits": {"hits": hits}}
+
+    async def get(self, **request: Any) -> dict[str, Any]:
+        self.queries.append(request)  # the conversation's state: none here
+        meta = ApiResponseMeta(404, "1.1", HttpHeaders(), 0.0, NodeConfig("http", "es", 9200))
+        raise NotFoundError("not found", meta, {"found": False})
 
 
 def _client(es: FakeElasticsearch) -> TestClient:

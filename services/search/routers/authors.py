@@ -64,7 +64,7 @@ async def author_history(
     responses=error_responses(401, 403, 422, 502, 503),
 )
 async def erase_author(
-    key_id: EraseKey,
+    caller: EraseKey,
     platform: Annotated[str, Path(min_length=1)],
     author_id: Annotated[str, Path(min_length=1)],
     es: ElasticDep,
@@ -80,7 +80,13 @@ async def erase_author(
     but some deletes failed (the reason says which); call again to finish: it is
     idempotent."""
     outcome = await erasure.erase_author(
-        es, settings, erasure_log, platform, author_id, alias=settings.index_alias, key_id=key_id
+        es,
+        settings,
+        erasure_log,
+        platform,
+        author_id,
+        alias=settings.index_alias,
+        key_id=caller.key_id,
     )
     if not outcome.complete:
         raise HTTPException(502 if outcome.recorded else 503, _incomplete(outcome))

@@ -1,4 +1,4 @@
-"""``GET /v1/conversations/{id}``: a whole thread in order."""
+"""``GET /v1/conversations/{id}``: a whole thread in order, and the conversation's state."""
 
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,6 +11,7 @@ from socialcare.search.deps import ElasticDep, SettingsDep, reader
 from socialcare.search.models import Conversation, StoredEvent
 from socialcare.search.queries import NO_EMBEDDING
 from socialcare.search.routers import KEYED
+from socialcare.search.states import conversation_state
 
 router = APIRouter(dependencies=[Depends(reader)])
 
@@ -21,7 +22,8 @@ router = APIRouter(dependencies=[Depends(reader)])
     responses=error_responses(*KEYED, 404),
 )
 async def conversation(conversation_id: str, es: ElasticDep, settings: SettingsDep) -> Conversation:
-    """The whole thread in order, each message with its classification and routing."""
+    """The whole thread in order, each message with its classification and routing,
+    and the conversation's state (status, assignee, deadlines; null until known)."""
     events = [
         StoredEvent.model_validate(h["_source"])
         async for h in scan(
@@ -31,9 +33,10 @@ async def conversation(conversation_id: str, es: ElasticDep, settings: SettingsD
             [{"created_at": "asc"}, {"event_id": "asc"}],
         )
     ]
-    if not events:
+    state = await conversation_state(es, settings, conversation_id)
+    if not events and state is None:
         raise HTTPException(404, f"no conversation {conversation_id!r}")
-    return Conversation(conversation_id=conversation_id, events=events)
+    return Conversation(conversation_id=conversation_id, events=events, state=state)
 
 
 async def scan(
