@@ -30,7 +30,6 @@ app = typer.Typer(
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(classify_app, name="classify")
 app.add_typer(route_app, name="route")
-app.add_typer(conversations_app, name="conversations")
 app.add_typer(respond_app, name="respond")
 app.add_typer(conversations_app, name="conversations")
 app.add_typer(index_app, name="index")
