@@ -2,11 +2,12 @@
 
 import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
 from socialcare import elastic, kafka
-from socialcare.schema import DeadLetter
+from socialcare.schema import Conversation, ConversationStatus, DeadLetter
 from socialcare.topics import CONVERSATIONS, DLQ, ROUTED
 from socialcare_dev.isolation import fresh_group
 from socialcare_dev.pipeline import ServiceProcess, free_port, skip_backlog
@@ -158,3 +159,66 @@ def test_a_write_blocked_index_holds_the_events_back_instead_of_dead_lettering_t
 def _ours(value: bytes, run: str) -> bool:
     letter = DeadLetter.model_validate_json(value)
     return letter.service == "index" and run.encode() in letter.original_value()
+
+
+def test_conversation_states_are_indexed_replaced_and_deleted_by_their_tombstone(
+    search_settings, tmp_path
+):
+    settings = search_settings.model_copy(
+        update={"index_alias": f"test-worker-{uuid.uuid4().hex[:8]}"}
+    )
+    alias = elastic.conversations_alias(settings)
+    run = uuid.uuid4().hex[:8]
+    opened = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    first = Conversation(
+        conversation_id=f"conv-{run}",
+        platform="viber",
+        brand_account_id="viber-bot",
+        status="open",
+        opened_at=opened,
+        last_activity_at=opened,
+    )
+    later = first.model_copy(update={"status": ConversationStatus.resolved, "resolved_at": opened})
+    other = first.model_copy(update={"conversation_id": f"conv-{run}-2"})
+    worker = index_worker(settings, tmp_path)
+    dlq = TopicTail(settings, DLQ.name)
+    es = elastic.client(settings)
+    worker.start()
+    producer = kafka.producer(settings)
+    try:
+        for state in (first, other, later):
+            producer.send(CONVERSATIONS.name, key=state.key, value=state.to_bytes())
+        producer.send(CONVERSATIONS.name, key=b"conv-poison", value=f'{{"x": "{run}'.encode())
+        producer.flush(timeout=30)
+        assert _until(es, alias, lambda docs: len(docs) == 2, run) == {
+            first.conversation_id: "resolved",
+            other.conversation_id: "open",
+        }, worker.tail()
+        producer.send(CONVERSATIONS.name, key=first.key, value=None)  # the tombstone
+        producer.flush(timeout=30)
+        assert _until(es, alias, lambda docs: len(docs) == 1, run) == {
+            other.conversation_id: "open"
+        }, worker.tail()
+        [letter] = [
+            DeadLetter.model_validate_json(r.value)
+            for r in dlq.read(expect=1, match=lambda r: _ours(r.value, run))
+        ]
+    finally:
+        producer.close()
+        worker.stop()
+        dlq.close()
+        es.close()
+        drop_index(settings)
+    assert (letter.error_type, letter.source_topic) == ("ValidationError", CONVERSATIONS.name)
+
+
+def _until(es, alias: str, done, run: str, timeout: float = 60) -> dict[str, str]:
+    """conversation id -> status of this run's documents, once ``done`` says so."""
+    deadline = time.monotonic() + timeout
+    while True:
+        es.indices.refresh(index=alias)
+        hits = es.search(index=alias, query={"prefix": {"conversation_id": f"conv-{run}"}})
+        docs = {h["_id"]: h["_source"]["status"] for h in hits["hits"]["hits"]}
+        if done(docs) or time.monotonic() > deadline:
+            return docs
+        time.sleep(0.5)
