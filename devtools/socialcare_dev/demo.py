@@ -82,7 +82,7 @@ def run(
     pipeline = Pipeline(
         settings.stack_dir / "demo-logs",
         env=secrets.env()
-        | {"SOCIALCARE_SEARCH_API_KEYS": f"{AGENT_KEY}:read", "SOCIALCARE_LOG_LEVEL": "INFO"},
+        | {"SOCIALCARE_SEARCH_API_KEYS": f"{AGENT_KEY}:read+reply", "SOCIALCARE_LOG_LEVEL": "INFO"},
         ports=demo_ports(),
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
