@@ -43,6 +43,8 @@ _B64URL = r"(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?"
 # float.hex() of a finite score (subnormal ones have 4 exponent digits).
 _SCORE = r"-?0x[01]\.[0-9a-f]{0,13}p[+-][0-9]{1,4}"
 CURSOR_PATTERN = rf"(?:r~{_SCORE}|[no])~-?[0-9]{{1,19}}~{_B64URL}"
+# The inbox pages in ascending order only: its cursors are the oldest-first kind.
+INBOX_CURSOR_PATTERN = rf"o~-?[0-9]{{1,19}}~{_B64URL}"
 
 
 # Bounds on what reaches Elasticsearch: a terms query takes at most 65,536 values, and
@@ -113,8 +115,8 @@ def _cursor_parses(value: str | None) -> str | None:
 PageCursor = Annotated[str | None, AfterValidator(_cursor_parses)]
 
 
-def cursor_field(description: str) -> Any:
-    return Field(None, max_length=2048, pattern=f"^{CURSOR_PATTERN}$", description=description)
+def cursor_field(description: str, pattern: str = CURSOR_PATTERN) -> Any:
+    return Field(None, max_length=2048, pattern=f"^{pattern}$", description=description)
 
 
 class SearchParams(TimeWindow):
@@ -334,7 +336,9 @@ class InboxParams(BaseModel):
         None, description="Assigned to this agent; `me`: to the agent of the caller's key."
     )
     size: int = Field(20, ge=1, le=500)
-    cursor: PageCursor = cursor_field("`next_cursor` of the previous page.")
+    cursor: PageCursor = cursor_field(
+        "`next_cursor` of the previous page.", pattern=INBOX_CURSOR_PATTERN
+    )
 
 
 # Conversation fields the inbox filters by (the conversations index's own names).
@@ -367,7 +371,7 @@ def inbox_body(params: InboxParams, agent: str) -> dict[str, Any]:
     }
     if params.cursor:
         cursor = Cursor.parse(params.cursor)
-        if cursor.sort != Sort.oldest:  # a search's cursor, of another sort
+        if cursor.sort != Sort.oldest:  # INBOX_CURSOR_PATTERN rules this out
             raise ValueError("cursor is not one the inbox handed out")
         body["search_after"] = cursor.search_after
     return body

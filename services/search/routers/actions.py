@@ -36,7 +36,8 @@ ConversationId = Annotated[str, Path(min_length=1, max_length=256)]
 ACCEPTED: dict[str, Any] = {
     "status_code": 202,
     "response_model": ActionAccepted,
-    "responses": error_responses(*KEYED, 404),
+    # 400: a body that is no JSON at all (refused before the key is checked).
+    "responses": error_responses(*KEYED, 400, 404),
 }
 
 
@@ -67,7 +68,7 @@ async def _must_exist(es: ElasticDep, settings: SearchSettings, conversation_id:
         raise HTTPException(404, f"no conversation {conversation_id!r}")
 
 
-@router.post("/replies", **{**ACCEPTED, "responses": error_responses(*KEYED, 404, 409)})
+@router.post("/replies", **{**ACCEPTED, "responses": error_responses(*KEYED, 400, 404, 409)})
 async def reply(
     conversation_id: ConversationId,
     body: ReplyRequest,
