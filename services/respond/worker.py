@@ -115,8 +115,17 @@ class Responder:
     async def handle(self, event: EventT) -> list[Outgoing]:
         try:
             action = Action.model_validate_json(event.message.value)
+            return await self._act(event, action)
         except ValidationError as exc:
             return [dead_letter(self.dlq, SERVICE, event, exc)]
+        except (KafkaError, AIOKafkaError):
+            raise  # Kafka's trouble, not the action's
+        except Exception as exc:
+            # A bug met by this action: a dead letter with the reason, and the stream
+            # goes on (an agent that crashed on it would meet it again forever).
+            return [dead_letter(self.dlq, SERVICE, event, exc)]
+
+    async def _act(self, event: EventT, action: Action) -> list[Outgoing]:
         now = datetime.now(UTC)
         if action.type is not ActionType.reply or action.reply_to is None:
             # Nothing to send; the conversation state follows the action itself.
@@ -198,7 +207,7 @@ class Responder:
         return outputs
 
     def _result(self, action: Action, record: ReplyRecord) -> Outgoing:
-        return Outgoing(self.results, action.key, result(action, record).to_bytes())
+        return Outgoing(self.results, action.key, result(action, record).model_dump_json().encode())
 
 
 @dataclass(frozen=True)
