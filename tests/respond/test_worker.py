@@ -53,8 +53,8 @@ def worker(stack, settings, workdir, emulator):
     process.stop()
 
 
-def outputs(settings, actions, expect: int, topics=(RAW.name, ACTION_RESULTS.name)):
-    """What the worker published for ``actions`` (by their conversation keys)."""
+def outputs(settings, actions, topics=(RAW.name, ACTION_RESULTS.name)):
+    """A tail of what the worker publishes from now on, and ``actions``' keys."""
     keys = {a.key for a in actions}
     tail = TopicTail(settings, *topics)
     return tail, keys
@@ -78,7 +78,7 @@ def test_a_reply_on_each_platform_is_one_request_one_outbound_event_one_result(
     worker, emulator, settings
 ):
     actions = [reply(p, kind, message) for p, kind, message, _ in ONE_PER_PLATFORM]
-    tail, keys = outputs(settings, actions, 14)
+    tail, keys = outputs(settings, actions)
     publish_actions(settings, *actions)
     records = read(tail, keys, 2 * len(actions))
     for action, (platform, _, message, endpoint) in zip(actions, ONE_PER_PLATFORM, strict=True):
@@ -107,7 +107,7 @@ def test_a_reply_on_each_platform_is_one_request_one_outbound_event_one_result(
 
 def test_the_same_action_id_twice_sends_once(worker, emulator, settings):
     action = reply("telegram", Kind.dm, "1500:43")
-    tail, keys = outputs(settings, [action], 4)
+    tail, keys = outputs(settings, [action])
     publish_actions(settings, action, action)
     records = read(tail, keys, 4)
     assert len(emulator_calls(emulator, action.text)) == 1
@@ -119,10 +119,9 @@ def test_the_same_action_id_twice_sends_once(worker, emulator, settings):
 
 
 def test_a_rate_limit_is_waited_out_as_the_platform_asks(worker, emulator, settings):
-    add_fault(emulator, platform="viber", kind="rate_limit", retry_after=3)
     add_fault(emulator, platform="twitter", kind="rate_limit", retry_after=3)
     action = reply("twitter", Kind.dm, "1790000000000000002")
-    tail, keys = outputs(settings, [action], 2)
+    tail, keys = outputs(settings, [action])
     publish_actions(settings, action)
     records = read(tail, keys, 2)
     first, second = emulator_calls(emulator, action.text)
@@ -141,7 +140,7 @@ def test_a_policy_refusal_fails_the_action_with_the_reason_and_a_dead_letter(
     add_fault(emulator, platform="whatsapp", kind="policy")
     refused = reply("whatsapp", Kind.dm, "wamid.cust2")
     after = reply("whatsapp", Kind.dm, "wamid.cust3")
-    tail, keys = outputs(settings, [refused, after], 4, (ACTION_RESULTS.name, DLQ.name))
+    tail, keys = outputs(settings, [refused, after], (ACTION_RESULTS.name, DLQ.name))
     publish_actions(settings, refused, after)
     records = read(tail, keys, 3)
     [call] = emulator_calls(emulator, refused.text)
@@ -172,7 +171,7 @@ def test_a_worker_killed_between_send_and_publish_sends_once_and_publishes_after
         SOCIALCARE_TEST_HOOK_RESPOND_EXIT_AFTER_RECORD="1",
     )
     action = reply("messenger", Kind.dm, "m_cust9")
-    tail, keys = outputs(settings, [action], 2)
+    tail, keys = outputs(settings, [action])
     crashing.start()
     try:
         publish_actions(settings, action)
