@@ -8,6 +8,8 @@ the batch is indexed again, which the event_id document ids make harmless.
 
 from __future__ import annotations
 
+from functools import partial
+
 import faust
 from pydantic import ValidationError
 
@@ -89,19 +91,18 @@ def create_worker(settings: IndexSettings | None = None) -> faust.App:
     # Erased customers: nothing of theirs is indexed again (replay, reprocessing).
     erasures = ErasureFollower(settings)
     index_batch = BatchIndexer(es, settings, erasures, dlq)
+    batches = partial(
+        process_batches,
+        service=SERVICE,
+        size=settings.index_batch_size,
+        within=settings.index_batch_seconds,
+        dlq=dlq,
+    )
 
     @app.agent(bytes_topic(app, ROUTED))
     async def index_events(stream: faust.StreamT) -> None:
         await erasures.caught_up()  # no event before every recorded erasure is known
-        await process_batches(
-            stream,
-            index_batch,
-            service=SERVICE,
-            size=settings.index_batch_size,
-            within=settings.index_batch_seconds,
-            dlq=dlq,
-            guard=offset_guard(app, settings),
-        )
+        await batches(stream, index_batch, guard=offset_guard(app, settings))
 
     conversation_batch = ConversationBatch(
         Indexer(es, elastic.conversations_alias(settings)), erasures, dlq
@@ -110,15 +111,7 @@ def create_worker(settings: IndexSettings | None = None) -> faust.App:
     @app.agent(bytes_topic(app, CONVERSATIONS))
     async def index_conversations(stream: faust.StreamT) -> None:
         await erasures.caught_up()  # an erased customer's state is deleted, not indexed
-        await process_batches(
-            stream,
-            conversation_batch,
-            service=SERVICE,
-            size=settings.index_batch_size,
-            within=settings.index_batch_seconds,
-            dlq=dlq,
-            guard=offset_guard(app, settings),
-        )
+        await batches(stream, conversation_batch, guard=offset_guard(app, settings))
 
     @app.timer(interval=3600.0)
     async def expire_old_events() -> None:

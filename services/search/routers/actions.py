@@ -4,6 +4,7 @@ conversation_id), acknowledged by Kafka before the 202; the respond and conversa
 services carry it out, idempotently by ``action_id``."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -115,32 +116,30 @@ async def assign(
     )
 
 
-@router.post("/resolve", **ACCEPTED)
-async def resolve(
-    conversation_id: ConversationId,
-    caller: ReplyKey,
-    es: ElasticDep,
-    settings: SettingsDep,
-    publisher: PublisherDep,
-    body: ActionRequest | None = None,
-) -> ActionAccepted:
-    """Resolve the conversation; a new customer message reopens it."""
-    await _must_exist(es, settings, conversation_id)
-    return await _publish(publisher, caller, conversation_id, body, ActionType.resolve)
+def _state_change(type_: ActionType, summary: str) -> Callable[..., Awaitable[ActionAccepted]]:
+    """The endpoint of an action that needs nothing but the conversation (and an
+    optional action_id)."""
+
+    async def change(
+        conversation_id: ConversationId,
+        caller: ReplyKey,
+        es: ElasticDep,
+        settings: SettingsDep,
+        publisher: PublisherDep,
+        body: ActionRequest | None = None,
+    ) -> ActionAccepted:
+        await _must_exist(es, settings, conversation_id)
+        return await _publish(publisher, caller, conversation_id, body, type_)
+
+    change.__doc__ = summary
+    return change
 
 
-@router.post("/reopen", **ACCEPTED)
-async def reopen(
-    conversation_id: ConversationId,
-    caller: ReplyKey,
-    es: ElasticDep,
-    settings: SettingsDep,
-    publisher: PublisherDep,
-    body: ActionRequest | None = None,
-) -> ActionAccepted:
-    """Reopen a resolved conversation: it is waiting for us again."""
-    await _must_exist(es, settings, conversation_id)
-    return await _publish(publisher, caller, conversation_id, body, ActionType.reopen)
+for _type, _summary in (
+    (ActionType.resolve, "Resolve the conversation; a new customer message reopens it."),
+    (ActionType.reopen, "Reopen a resolved conversation: it is waiting for us again."),
+):
+    router.post(f"/{_type.value}", name=_type.value, **ACCEPTED)(_state_change(_type, _summary))
 
 
 @router.post("/notes", **ACCEPTED)
