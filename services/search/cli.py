@@ -5,8 +5,8 @@ import typer
 from socialcare.index.cli import worker as index_worker_command
 
 app = typer.Typer(
-    help="Serve the search API agents use over the indexed events (full text, threads, "
-    "customers, similar messages, stats, erasure).",
+    help="Serve the API agents use over the indexed events and conversations (full text, "
+    "inbox, threads, actions, customers, similar messages, stats, erasure).",
     no_args_is_help=True,
 )
 
@@ -16,8 +16,9 @@ def serve(
     host: str = typer.Option("0.0.0.0", envvar="SOCIALCARE_SEARCH_HOST", help="Bind address."),
     port: int = typer.Option(8001, envvar="SOCIALCARE_SEARCH_PORT", help="HTTP port."),
 ) -> None:
-    """Serve the search API (full text, threads, author history, similar messages,
-    stats, erasure). Keys and scopes: SOCIALCARE_SEARCH_API_KEYS. OpenAPI docs at /docs."""
+    """Serve the search API (full text, inbox, threads, replies and other actions on
+    support.actions, author history, similar messages, stats, erasure). Keys, scopes and
+    agents: SOCIALCARE_SEARCH_API_KEYS. OpenAPI docs at /docs."""
     import uvicorn
     from pydantic import ValidationError
 

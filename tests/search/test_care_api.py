@@ -312,3 +312,29 @@ def test_no_reply_reaches_an_erased_customer(care_settings, run, monkeypatch):
         assert actions_of(tail, erased.conversation_id) == []
     finally:
         tail.close()
+
+
+def test_the_conversations_index_is_made_once_and_maps_every_field(care_settings, run):
+    es = elastic.client(care_settings)
+    try:
+        assert elastic.ensure_conversations_index(es, care_settings) is False  # made already
+        full = state(
+            run,
+            10,
+            status="waiting_customer",
+            assignee="maria",
+            queue="support.queue.en.orders",
+            language="en",
+            priority="P3",
+            first_response_due_at=NOW,
+            first_response_at=NOW,
+            resolved_at=NOW,
+            reopen_count=2,
+            last_inbound_at=NOW,
+            last_outbound_at=NOW,
+        )
+        assert set(full.model_fields_set) == set(Conversation.model_fields) - {"schema_version"}
+        # dynamic: strict - a field the mapping lacked would be refused here.
+        put_states(care_settings, [full])
+    finally:
+        es.close()
