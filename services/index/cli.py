@@ -11,7 +11,7 @@ app = typer.Typer(
 
 @app.command()
 def worker() -> None:
-    """Run the faust agents that bulk-index social.events.routed and the conversation
+    """Run the index worker: it bulk-indexes social.events.routed and the conversation
     states of support.conversations into Elasticsearch.
 
     Batches by SOCIALCARE_INDEX_BATCH_SIZE / _SECONDS; offsets are committed only after
