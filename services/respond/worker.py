@@ -107,8 +107,12 @@ class Responder:
             "replies",
             partitions=ACTIONS.partitions,
             help="Per reply action_id: its outcome (the sent message's id or the reason).",
-            # Past the actions' retention no action can come again.
-            extra_topic_configs={"retention.ms": ACTIONS.config["retention.ms"]},
+            # Compacted, and deleted past the actions' retention: by then no action
+            # can come again, and no reply outcome is kept forever.
+            extra_topic_configs={
+                "cleanup.policy": "compact,delete",
+                "retention.ms": ACTIONS.config["retention.ms"],
+            },
         )
         self.erasures = ErasureFollower(settings)
 
