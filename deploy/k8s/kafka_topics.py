@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from socialcare.classify.settings import ClassifySettings
+from socialcare.conversations.settings import ConversationsSettings
 from socialcare.index.settings import IndexSettings
 from socialcare.route.config import DEFAULT_CONFIG, RoutingConfig, load_config
 from socialcare.route.settings import RouteSettings
@@ -58,23 +59,29 @@ def queue_topics(config: RoutingConfig) -> list[Topic]:
 
 def faust_topics() -> list[Topic]:
     """The internal topics faust declares: one leader topic per worker and one
-    compacted changelog per table (read from the route app as it is built)."""
-    from socialcare.route.worker import create_worker
+    compacted changelog per table (read from the apps with tables as they are built)."""
+    from socialcare.conversations.worker import create_worker as conversations_worker
+    from socialcare.route.worker import create_worker as route_worker
 
     with tempfile.TemporaryDirectory() as scratch:
-        route_app = create_worker(RouteSettings(worker_data_dir=Path(scratch))).app
+        apps = [
+            route_worker(RouteSettings(worker_data_dir=Path(scratch))).app,
+            conversations_worker(ConversationsSettings(worker_data_dir=Path(scratch))).app,
+        ]
         changelogs = [
             Topic(
                 table.changelog_topic.get_topic_name(),
                 partitions=table.partitions,
-                description=f"Changelog of the {route_app.conf.id} {name} table.",
+                description=f"Changelog of the {app.conf.id} {name} table.",
                 config={"cleanup.policy": "compact", **table.extra_topic_configs},
             )
-            for name, table in route_app.tables.items()
+            for app in apps
+            for name, table in app.tables.items()
         ]
     app_ids = (
         ClassifySettings().classify_app_id,
         RouteSettings().route_app_id,
+        ConversationsSettings().conversations_app_id,
         IndexSettings().index_app_id,
     )
     leaders = [

@@ -72,13 +72,14 @@ ROLES: dict[str, tuple[list[str], str]] = {
     "ingest": (["ingest", "serve"], "SOCIALCARE_INGEST_PORT"),
     "classify": (["classify", "worker"], "SOCIALCARE_CLASSIFY_WEB_PORT"),
     "route": (["route", "worker"], "SOCIALCARE_ROUTE_WEB_PORT"),
+    "conversations": (["conversations", "worker"], "SOCIALCARE_CONVERSATIONS_WEB_PORT"),
     "index": (["index", "worker"], "SOCIALCARE_INDEX_WEB_PORT"),
     "search": (["search", "serve"], "SOCIALCARE_SEARCH_PORT"),
 }
 
 
 class Pipeline:
-    """ingest, classify, route, index and search, each in its own process.
+    """ingest, classify, route, conversations, index and search, each in its own process.
 
     The classifier runs as two one-thread replicas by default: on two cores that
     beats one two-thread process (255 vs 226 texts/s, docs/performance.md), and it is

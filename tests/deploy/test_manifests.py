@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from socialcare.classify.settings import ClassifySettings
+from socialcare.conversations.settings import ConversationsSettings
 from socialcare.index.settings import IndexSettings
 from socialcare.route.settings import RouteSettings
 from socialcare_dev.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
@@ -23,12 +24,18 @@ ROLES = {
     "ingest": ("ingest", ["ingest", "serve"], 8000),
     "classify": ("classify-worker", ["classify", "worker"], ClassifySettings().classify_web_port),
     "route": ("route-worker", ["route", "worker"], RouteSettings().route_web_port),
+    "conversations": (
+        "conversations-worker",
+        ["conversations", "worker"],
+        ConversationsSettings().conversations_web_port,
+    ),
     "index": ("index-worker", ["index", "worker"], IndexSettings().index_web_port),
     "search": ("search", ["search", "serve"], 8001),
 }
 WORKER_GROUPS = {
     "classify-worker": ClassifySettings().classify_app_id,
     "route-worker": RouteSettings().route_app_id,
+    "conversations-worker": ConversationsSettings().conversations_app_id,
     "index-worker": IndexSettings().index_app_id,
 }
 

@@ -65,19 +65,33 @@ def test_every_topic_the_code_uses_has_a_kafka_topic(
     assert {name: declared.get(name) for name in used} == used
     # Nothing else but faust's internal topics, which the router names after itself.
     internal = set(declared) - set(used)
-    app_ids = {"socialcare-classify", "socialcare-route", "socialcare-index"}
+    app_ids = {
+        "socialcare-classify",
+        "socialcare-route",
+        "socialcare-conversations",
+        "socialcare-index",
+    }
     assert internal == {f"{a}-__assignor-__leader" for a in app_ids} | {
-        "socialcare-route-conversations-changelog"
+        "socialcare-route-conversations-changelog",
+        "socialcare-conversations-conversations-changelog",
     }
 
 
-def test_the_conversations_changelog_is_compacted_and_partitioned_like_its_source(
-    rendered: list[Obj],
+@pytest.mark.parametrize(
+    ("changelog", "source"),
+    [
+        ("socialcare-route-conversations-changelog", "social.events.classified"),
+        ("socialcare-conversations-conversations-changelog", "social.events.routed"),
+        ("socialcare-conversations-conversations-changelog", "support.actions"),
+    ],
+)
+def test_the_conversations_changelogs_are_compacted_and_partitioned_like_their_sources(
+    rendered: list[Obj], changelog: str, source: str
 ):
-    partitions, config = _declared(rendered)["socialcare-route-conversations-changelog"]
+    partitions, config = _declared(rendered)[changelog]
     # Compacted, and deleted once idle (retention), so no conversation id lives forever.
     assert config == CONVERSATIONS_CHANGELOG_CONFIG
-    assert partitions == _declared(rendered)["social.events.classified"][0]
+    assert partitions == _declared(rendered)[source][0]
 
 
 def test_the_deployed_routing_rules_are_the_shipped_defaults():
