@@ -3,9 +3,11 @@ actions and their results. The worker, and the tests, call `apply`.
 
 Decisions (DESIGN.md, "The care loop"):
 
-- A conversation begins with a customer message. Anything else about a conversation
-  this worker does not know (a brand's first message, an action or a result for an
-  expired, erased or never-seen conversation) creates nothing: ``apply`` returns None.
+- A conversation begins with a customer message; nothing is published before it.
+  Actions and results that come first are kept (the routed event can lag behind
+  them: another topic, another agent) and applied, in order, when it comes; a brand
+  message that comes first (same topic and partition as the customer's, so never a
+  reply to a message not yet seen) creates nothing.
 - First response is per conversation: ``first_response_at`` and
   ``first_response_due_at`` stay those of the first contact after a reopening, so a
   conversation's first response is measured once. Until it is answered, the due time
@@ -54,27 +56,65 @@ AUTOMATED = frozenset({ActorKind.bot, ActorKind.system})
 Input = RoutedEvent | Action | ActionResult
 
 
+# Actions and results kept for a conversation whose first customer message has not
+# come yet.
+REMEMBERED_EARLY = 32
+
+
 class Tracked(BaseModel):
     """What the worker keeps per conversation (a faust table, changelog-backed)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    conversation: Conversation
+    # None until the first customer message.
+    conversation: Conversation | None = None
     # When the customer first wrote: an erasure covers state begun at or before it.
-    began_at: datetime
+    began_at: datetime | None = None
     # Ids of the latest inputs (``event:``, ``action:``, ``result:``) and of automated
     # replies (``automated:<event_id>``), oldest first.
     seen: tuple[str, ...] = ()
+    # Actions and results that came before the first customer message, oldest first.
+    early: tuple[Action | ActionResult, ...] = ()
 
 
 def apply(tracked: Tracked | None, item: Input) -> Tracked | None:
-    """The state after ``item``, or None when it changes nothing (a repeat, an
-    unknown conversation, a reply not yet sent)."""
+    """The state after ``item``, or None when it changes nothing (a repeat, a brand
+    message of an unknown conversation, a reply not yet sent)."""
+    key = input_key(item)
+    if tracked is not None and key in tracked.seen:
+        return None
+    if tracked is None or tracked.conversation is None:
+        return _unopened(tracked or Tracked(), item, key)
+    return _applied(tracked, item, key)
+
+
+def _applied(tracked: Tracked, item: Input, key: str) -> Tracked | None:
     if isinstance(item, RoutedEvent):
-        return apply_event(tracked, item)
+        return _event(tracked, item, key)
     if isinstance(item, Action):
-        return apply_action(tracked, item)
-    return apply_result(tracked, item)
+        return _action(tracked, item, key)
+    return _result(tracked, item, key)
+
+
+def _unopened(tracked: Tracked, item: Input, key: str) -> Tracked | None:
+    """Before the first customer message: it opens the conversation, and what came
+    before it is applied; an action or result waits for it."""
+    if isinstance(item, RoutedEvent):
+        if item.direction != Direction.inbound:
+            return None
+        opened = Tracked(conversation=_opened(item), began_at=item.created_at, seen=tracked.seen)
+        opened = _remember(opened, opened.conversation, key)
+        for early in tracked.early:
+            opened = _applied(opened, early, input_key(early)) or opened
+        return opened
+    if isinstance(item, Action) and item.type == ActionType.reply:
+        return None
+    return tracked.model_copy(
+        update={
+            "early": (*tracked.early, item)[-REMEMBERED_EARLY:],
+            "seen": (*tracked.seen, key)[-REMEMBERED_INPUTS:],
+        }
+    )
 
 
 def input_key(item: Input) -> str:
@@ -85,17 +125,10 @@ def input_key(item: Input) -> str:
     return f"result:{item.action_id}"
 
 
-def apply_event(tracked: Tracked | None, event: RoutedEvent) -> Tracked | None:
-    key = input_key(event)
-    if tracked is not None and key in tracked.seen:
-        return None
+def _event(tracked: Tracked, event: RoutedEvent, key: str) -> Tracked:
+    conversation = _opened_of(tracked)
     if event.direction == Direction.inbound:
-        if tracked is None:
-            return Tracked(conversation=_opened(event), began_at=event.created_at, seen=(key,))
-        return _remember(tracked, _inbound(tracked.conversation, event), key)
-    if tracked is None:
-        return None
-    conversation = tracked.conversation
+        return _remember(tracked, _inbound(conversation, event), key)
     update = _activity(conversation, event.created_at)
     update["last_outbound_at"] = _latest(conversation.last_outbound_at, event.created_at)
     if f"automated:{event.event_id}" not in tracked.seen:
@@ -103,11 +136,10 @@ def apply_event(tracked: Tracked | None, event: RoutedEvent) -> Tracked | None:
     return _remember(tracked, conversation.model_copy(update=update), key)
 
 
-def apply_action(tracked: Tracked | None, action: Action) -> Tracked | None:
-    key = input_key(action)
-    if tracked is None or key in tracked.seen or action.type == ActionType.reply:
+def _action(tracked: Tracked, action: Action, key: str) -> Tracked | None:
+    if action.type == ActionType.reply:
         return None
-    conversation = tracked.conversation
+    conversation = _opened_of(tracked)
     at = action.requested_at
     update = _activity(conversation, at)
     if action.type == ActionType.assign:
@@ -119,11 +151,8 @@ def apply_action(tracked: Tracked | None, action: Action) -> Tracked | None:
     return _remember(tracked, conversation.model_copy(update=update), key)
 
 
-def apply_result(tracked: Tracked | None, result: ActionResult) -> Tracked | None:
-    key = input_key(result)
-    if tracked is None or key in tracked.seen:
-        return None
-    conversation = tracked.conversation
+def _result(tracked: Tracked, result: ActionResult, key: str) -> Tracked:
+    conversation = _opened_of(tracked)
     at = result.completed_at
     update = _activity(conversation, at)
     keys = [key]
@@ -207,9 +236,15 @@ def _activity(conversation: Conversation, at: datetime) -> dict[str, Any]:
     return {"last_activity_at": max(conversation.last_activity_at, at)}
 
 
+def _opened_of(tracked: Tracked) -> Conversation:
+    assert tracked.conversation is not None, "folded before its first customer message"
+    return tracked.conversation
+
+
 def _remember(tracked: Tracked, conversation: Conversation, *keys: str) -> Tracked:
-    seen = (*tracked.seen, *keys)[-REMEMBERED_INPUTS:]
-    return tracked.model_copy(update={"conversation": conversation, "seen": seen})
+    new = [k for k in keys if k not in tracked.seen]  # early inputs are remembered already
+    seen = (*tracked.seen, *new)[-REMEMBERED_INPUTS:]
+    return tracked.model_copy(update={"conversation": conversation, "seen": seen, "early": ()})
 
 
 def _latest(current: datetime | None, at: datetime) -> datetime:

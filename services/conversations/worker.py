@@ -120,6 +120,9 @@ class Keeper:
             UPDATED_AT: datetime.now(UTC).isoformat(),
         }
         conversation = tracked.conversation
+        if conversation is None:  # an action before the first customer message: kept
+            log.info("conversations.early_input", conversation_id=key, kept=len(tracked.early))
+            return []
         log.info(
             "conversations.changed",
             conversation_id=key,
@@ -134,7 +137,7 @@ class Keeper:
             return None
         tracked = Tracked.model_validate(stored)
         erased_at = self.erasures.conversation_erased_at(key)
-        if erased_at is not None and tracked.began_at <= erased_at:
+        if erased_at is not None and (tracked.began_at is None or tracked.began_at <= erased_at):
             return None  # erased, not swept yet: what comes now is a new contact
         return tracked
 
@@ -163,7 +166,7 @@ class Keeper:
         erased = [
             key
             for key, stored in list(self.table.data.items())
-            if _erased(Tracked.model_validate(stored), secret, conversations, subjects)
+            if _erased(key, Tracked.model_validate(stored), secret, conversations, subjects)
         ]
         return await self._forget_all(erased, "conversations.erased_state")
 
@@ -195,16 +198,16 @@ class Keeper:
 
 
 def _erased(
+    key: str,
     tracked: Tracked,
     secret: bytes,
     conversations: dict[str, datetime],
     subjects: dict[str, datetime],
 ) -> bool:
-    conversation = tracked.conversation
-    erased_at = conversations.get(conversation_hash(secret, conversation.conversation_id))
-    if erased_at is not None and tracked.began_at <= erased_at:
+    erased_at = conversations.get(conversation_hash(secret, key))
+    if erased_at is not None and (tracked.began_at is None or tracked.began_at <= erased_at):
         return True
-    target = conversation.reply_to
+    target = tracked.conversation.reply_to if tracked.conversation else None
     if target is None:
         return False
     erased_at = subjects.get(subject_hash(secret, target.platform, target.recipient_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from socialcare.conversations.state import REMEMBERED_INPUTS, Tracked, apply
+from socialcare.conversations.state import REMEMBERED_EARLY, REMEMBERED_INPUTS, Tracked, apply
 from socialcare.schema import ConversationStatus, Priority
 from tests.conversations.inputs import (
     CONVERSATION,
@@ -208,11 +208,39 @@ def test_the_remembered_ids_are_bounded():
     assert tracked.seen[-1] == f"action:note-{REMEMBERED_INPUTS + 9}"
 
 
-def test_nothing_but_a_customer_message_creates_a_conversation():
+def test_a_brand_message_of_an_unknown_conversation_creates_nothing():
     assert apply(None, outbound(10, at(1))) is None
-    assert apply(None, action("a1", "resolve", at(1))) is None
-    assert apply(None, action("a2", "assign", at(1), agent="maria")) is None
-    assert apply(None, result("a3", at(1))) is None
+    assert apply(None, action("a1", "reply", at(1))) is None
+
+
+def test_actions_before_the_first_customer_message_wait_for_it():
+    # The routed event can lag behind actions and results (other topics, other agents).
+    early = [
+        action("a1", "assign", at(1), agent="maria"),
+        result("a2", at(2)),
+        action("a3", "resolve", at(3)),
+    ]
+    tracked = fold(*early)
+    assert tracked is not None and tracked.conversation is None
+    assert len(tracked.early) == 3
+    assert Tracked.model_validate(tracked.model_dump(mode="json")) == tracked  # as stored
+    assert apply(tracked, early[0]) is None  # a repeat while waiting
+    c = fold(inbound(1, at(0)), tracked=tracked).conversation
+    assert (c.assignee, c.status, c.first_response_at, c.resolved_at) == (
+        "maria",
+        RESOLVED,
+        at(2),
+        at(3),
+    )
+    opened_late = fold(inbound(1, at(0)), tracked=tracked)
+    assert opened_late.early == ()
+    for item in early:
+        assert apply(opened_late, item) is None
+
+
+def test_early_inputs_are_bounded():
+    tracked = fold(*(action(f"n{n}", "note", at(n)) for n in range(REMEMBERED_EARLY + 5)))
+    assert len(tracked.early) == REMEMBERED_EARLY
 
 
 def test_the_state_survives_its_json_round_trip():
