@@ -28,6 +28,7 @@ import yaml
 from socialcare.classify.settings import ClassifySettings
 from socialcare.conversations.settings import ConversationsSettings
 from socialcare.index.settings import IndexSettings
+from socialcare.respond.settings import RespondSettings
 from socialcare.route.config import DEFAULT_CONFIG, RoutingConfig, load_config
 from socialcare.route.settings import RouteSettings
 from socialcare.topics import PIPELINE_TOPICS, TopicSpec, queue_topic
@@ -61,12 +62,14 @@ def faust_topics() -> list[Topic]:
     """The internal topics faust declares: one leader topic per worker and one
     compacted changelog per table (read from the apps with tables as they are built)."""
     from socialcare.conversations.worker import create_worker as conversations_worker
+    from socialcare.respond.worker import create_worker as respond_worker
     from socialcare.route.worker import create_worker as route_worker
 
     with tempfile.TemporaryDirectory() as scratch:
         apps = [
             route_worker(RouteSettings(worker_data_dir=Path(scratch))).app,
             conversations_worker(ConversationsSettings(worker_data_dir=Path(scratch))).app,
+            respond_worker(RespondSettings(worker_data_dir=Path(scratch))).app,
         ]
         changelogs = [
             Topic(
@@ -81,6 +84,7 @@ def faust_topics() -> list[Topic]:
     app_ids = (
         ClassifySettings().classify_app_id,
         RouteSettings().route_app_id,
+        RespondSettings().respond_app_id,
         ConversationsSettings().conversations_app_id,
         IndexSettings().index_app_id,
     )

@@ -12,6 +12,7 @@ import pytest
 from socialcare.classify.settings import ClassifySettings
 from socialcare.conversations.settings import ConversationsSettings
 from socialcare.index.settings import IndexSettings
+from socialcare.respond.settings import RespondSettings
 from socialcare.route.settings import RouteSettings
 from socialcare_dev.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
 from tests.support import manifest_checks as checks
@@ -24,6 +25,7 @@ ROLES = {
     "ingest": ("ingest", ["ingest", "serve"], 8000),
     "classify": ("classify-worker", ["classify", "worker"], ClassifySettings().classify_web_port),
     "route": ("route-worker", ["route", "worker"], RouteSettings().route_web_port),
+    "respond": ("respond-worker", ["respond", "worker"], RespondSettings().respond_web_port),
     "conversations": (
         "conversations-worker",
         ["conversations", "worker"],
@@ -35,6 +37,7 @@ ROLES = {
 WORKER_GROUPS = {
     "classify-worker": ClassifySettings().classify_app_id,
     "route-worker": RouteSettings().route_app_id,
+    "respond-worker": RespondSettings().respond_app_id,
     "conversations-worker": ConversationsSettings().conversations_app_id,
     "index-worker": IndexSettings().index_app_id,
 }
@@ -180,6 +183,7 @@ def test_secrets_are_referenced_never_committed(rendered: list[Obj]):
     users = {o["metadata"]["name"] for o in rendered if o["kind"] == "KafkaUser"}
     ours = {
         "socialcare-platforms",
+        "socialcare-platform-tokens",
         "socialcare-search",
         "socialcare-elasticsearch",
         "socialcare-privacy",

@@ -68,12 +68,14 @@ def test_every_topic_the_code_uses_has_a_kafka_topic(
     app_ids = {
         "socialcare-classify",
         "socialcare-route",
+        "socialcare-respond",
         "socialcare-conversations",
         "socialcare-index",
     }
     assert internal == {f"{a}-__assignor-__leader" for a in app_ids} | {
         "socialcare-route-conversations-changelog",
         "socialcare-conversations-conversations-changelog",
+        "socialcare-respond-replies-changelog",
     }
 
 

@@ -576,13 +576,15 @@ def check_jobs_outlast_the_cluster_start(objects: list[Obj]) -> list[str]:
 
 
 # Who uses the erasure topic (socialcare/erasure.py) and how. The route,
-# conversations and index workers and the search API each run an ErasureFollower: a
-# consumer without a group (manual assignment, from the beginning), so topic Read and
-# Describe and no group ACL; the search API also writes records with the idempotent
-# producer. The provision Job lists the pipeline topics and would create a missing one.
+# conversations, respond and index workers and the search API each run an
+# ErasureFollower: a consumer without a group (manual assignment, from the
+# beginning), so topic Read and Describe and no group ACL; the search API also
+# writes records with the idempotent producer. The provision Job lists the pipeline
+# topics and would create a missing one.
 ERASURE_USE: dict[str, frozenset[str]] = {
     "route": frozenset({"Read", "Describe"}),
     "conversations": frozenset({"Read", "Describe"}),
+    "respond": frozenset({"Read", "Describe"}),
     "index": frozenset({"Read", "Describe"}),
     "search": frozenset({"Read", "Describe", "Write"}),
     "provision": frozenset({"Describe", "Create"}),
@@ -592,7 +594,7 @@ ERASURE_WRITERS = {"search"}
 PRIVACY_SECRET = "socialcare-privacy"
 PRIVACY_KEYS = {"SOCIALCARE_LOG_ID_KEY": "log-id-key", "SOCIALCARE_ERASURE_KEY": "erasure-key"}
 # Every service logs hashed ids; the ones that follow erasures hash authors too.
-ERASURE_KEY_ROLES = {"route", "conversations", "index", "search"}
+ERASURE_KEY_ROLES = {"route", "conversations", "respond", "index", "search"}
 
 
 def _acl_allows(user: Obj, resource_type: str, name: str | None, operation: str) -> bool:
