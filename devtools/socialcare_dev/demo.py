@@ -23,9 +23,10 @@ from rich.table import Table
 
 from socialcare import elastic
 from socialcare.classify.settings import ClassifySettings
+from socialcare.conversations.settings import ConversationsSettings
 from socialcare.index.settings import IndexSettings
 from socialcare.route.settings import RouteSettings
-from socialcare.topics import CLASSIFIED, RAW, ROUTED
+from socialcare.topics import ACTION_RESULTS, ACTIONS, CLASSIFIED, RAW, ROUTED
 from socialcare_dev import tracking
 from socialcare_dev.pipeline import ROLES, Pipeline, skip_backlog
 from socialcare_dev.settings import StackSettings
@@ -125,6 +126,10 @@ def _skip_backlogs(settings: StackSettings) -> None:
     groups = (
         (ClassifySettings().classify_app_id, RAW.name),
         (RouteSettings().route_app_id, CLASSIFIED.name),
+        *(
+            (ConversationsSettings().conversations_app_id, topic.name)
+            for topic in (ROUTED, ACTIONS, ACTION_RESULTS)
+        ),
         (IndexSettings().index_app_id, ROUTED.name),
     )
     for group, topic in groups:
