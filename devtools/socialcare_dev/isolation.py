@@ -11,7 +11,7 @@ from pathlib import Path
 
 from socialcare import elastic
 from socialcare.settings import Settings
-from socialcare.topics import CLASSIFIED, RAW, ROUTED
+from socialcare.topics import ACTION_RESULTS, ACTIONS, CLASSIFIED, RAW, ROUTED
 from socialcare_dev.pipeline import Pipeline, skip_backlog
 from socialcare_dev.traffic import Secrets
 
@@ -39,6 +39,9 @@ def isolated_pipeline(settings: Settings, workdir: Path) -> Iterator[tuple[Pipel
     }
     for group, topic in groups.values():
         skip_backlog(settings, group, topic)
+    # The conversations worker reads the actions and their results too.
+    for topic in (ACTIONS.name, ACTION_RESULTS.name):
+        skip_backlog(settings, groups["SOCIALCARE_CONVERSATIONS_APP_ID"][0], topic)
     pipeline = Pipeline(
         workdir,
         env=Secrets().env()
