@@ -88,6 +88,7 @@ class Keeper:
             extra_topic_configs=dict(CONVERSATIONS_CHANGELOG_CONFIG),
         )
         self.erasures = ErasureFollower(settings, keep_new=True)
+        self._digests: dict[tuple[str, ...], str] = {}
 
     def handler(self, model: type[Input]) -> Callable[[EventT], list[Outgoing]]:
         """The ``process_durably`` handler of a source topic whose records are ``model``."""
@@ -162,13 +163,50 @@ class Keeper:
             return 0
         conversations = {h: r.erased_at for r in records for h in r.conversations}
         subjects = {r.subject: r.erased_at for r in records}
-        secret = self.erasures.erasures.key
-        erased = [
-            key
-            for key, stored in list(self.table.data.items())
-            if _erased(key, Tracked.model_validate(stored), secret, conversations, subjects)
-        ]
+        if len(self._digests) > 4 * len(self.table.data) + 1000:
+            self._digests.clear()  # mostly forgotten conversations' by now
+        erased: list[str] = []
+        items = list(self.table.data.items())
+        for start in range(0, len(items), _SWEEP_SLICE):
+            for key, stored in items[start : start + _SWEEP_SLICE]:
+                if self._erased(key, stored, conversations, subjects):
+                    erased.append(key)
+            await asyncio.sleep(0)  # inputs go on between slices
         return await self._forget_all(erased, "conversations.erased_state")
+
+    def _erased(
+        self,
+        key: str,
+        stored: dict[str, Any],
+        conversations: dict[str, datetime],
+        subjects: dict[str, datetime],
+    ) -> bool:
+        """Whether the erasures cover a stored conversation: read from its stored
+        form, as a sweep checks every conversation every minute."""
+        erased_at = conversations.get(self._digest(key))
+        began = stored.get("began_at")
+        if erased_at is not None and (began is None or datetime.fromisoformat(began) <= erased_at):
+            return True
+        target = (stored.get("conversation") or {}).get("reply_to")
+        if not target:
+            return False
+        erased_at = subjects.get(self._digest(target["platform"], target["recipient_id"]))
+        wrote_at = datetime.fromisoformat(target["customer_wrote_at"])
+        return erased_at is not None and wrote_at <= erased_at
+
+    def _digest(self, *parts: str) -> str:
+        """The hash erasure records name: of a conversation id, or of a platform and
+        author id; memoized."""
+        digest = self._digests.get(parts)
+        if digest is None:
+            secret = self.erasures.erasures.key
+            digest = (
+                conversation_hash(secret, parts[0])
+                if len(parts) == 1
+                else subject_hash(secret, parts[0], parts[1])
+            )
+            self._digests[parts] = digest
+        return digest
 
     async def expire_idle(self, now: datetime) -> int:
         """Forget this worker's conversations idle longer than ``lifetime``."""
@@ -195,23 +233,6 @@ class Keeper:
             await send_acknowledged(tombstones, service=SERVICE)
             log.info(event, conversations=len(tombstones))
         return len(tombstones)
-
-
-def _erased(
-    key: str,
-    tracked: Tracked,
-    secret: bytes,
-    conversations: dict[str, datetime],
-    subjects: dict[str, datetime],
-) -> bool:
-    erased_at = conversations.get(conversation_hash(secret, key))
-    if erased_at is not None and (tracked.began_at is None or tracked.began_at <= erased_at):
-        return True
-    target = tracked.conversation.reply_to if tracked.conversation else None
-    if target is None:
-        return False
-    erased_at = subjects.get(subject_hash(secret, target.platform, target.recipient_id))
-    return erased_at is not None and target.customer_wrote_at <= erased_at
 
 
 def _partition(key: str, stored: dict[str, Any]) -> int:

@@ -1,6 +1,7 @@
 """An erased customer's conversation is forgotten by the conversations worker: a
 tombstone on support.conversations and on its changelog, their replayed messages are
-dropped, and a message they write afterwards is a new contact."""
+dropped, and a message they write afterwards is a new contact. So is a shared thread
+whose latest customer message (what a reply would answer) is theirs."""
 
 from __future__ import annotations
 
@@ -37,14 +38,19 @@ def test_an_erased_conversation_is_tombstoned_and_stays_forgotten(
     conversation = f"twitter:erase-{uuid.uuid4().hex[:8]}"
     past = datetime.now(UTC) - timedelta(hours=1)
     first = [inbound(n, past + timedelta(minutes=n), conversation) for n in (1, 2)]
+    shared = f"twitter:thread-{uuid.uuid4().hex[:8]}"  # a thread, not theirs alone
     key, stored_key = conversation.encode(), json.dumps(conversation).encode()
+
+    def ours(record) -> bool:
+        return record.key in (key, shared.encode())
+
     worker.start()
     # The changelog exists once the worker has started.
     states = TopicTail(settings, CONVERSATIONS.name)
     changelog = TopicTail(settings, f"{group}-conversations-changelog")
     try:
-        publish(settings, *first)
-        assert len(states.read(expect=2, match=lambda r: r.key == key)) == 2
+        publish(settings, *first, inbound(1, past, shared))
+        assert [r.key for r in states.read(expect=3, match=ours)].count(key) == 2
 
         erasure = ErasureSettings()
         record_erasure(
@@ -57,15 +63,15 @@ def test_an_erased_conversation_is_tombstoned_and_stays_forgotten(
                 conversations=[conversation_hash(erasure.key(), conversation)],
             ),
         )
-        tombstone = states.read(expect=3, match=lambda r: r.key == key)[2:]
-        assert [r.value for r in tombstone] == [None]
+        tombstones = states.read(expect=5, match=ours)[3:]
+        assert {(r.key, r.value) for r in tombstones} == {(key, None), (shared.encode(), None)}
         stored = changelog.read(expect=3, match=lambda r: r.key == stored_key)
         assert [r.value is None for r in stored] == [False, False, True]
 
         # Replayed: the old messages are dropped; one written now is a new contact.
         again = inbound(3, datetime.now(UTC) + timedelta(seconds=1), conversation)
         publish(settings, *first, again)
-        after = states.read(expect=4, settle=3.0, match=lambda r: r.key == key)[3:]
+        after = states.read(expect=6, settle=3.0, match=ours)[5:]
     finally:
         worker.stop()
         states.close()
