@@ -475,6 +475,18 @@ BREAKAGES: dict[str, tuple[Callable[[list[Obj]], None], str]] = {
         lambda o: _drop_acl(o, "socialcare-search-api", None),  # the cluster ACL has no name
         "KafkaUser/socialcare-search-api: no IdempotentWrite",
     ),
+    "a search API that may not post actions": (
+        lambda o: _drop_acl(o, "socialcare-search-api", "support.actions"),
+        "KafkaUser/socialcare-search-api: may not Write topic support.actions",
+    ),
+    "an index worker that may not read conversation states": (
+        lambda o: _drop_acl(o, "socialcare-index", "support.conversations"),
+        "KafkaUser/socialcare-index: may not Read topic support.conversations",
+    ),
+    "a provision Job that may not create the care topics": (
+        lambda o: _drop_acl(o, "socialcare-provision", "support.actions"),
+        "KafkaUser/socialcare-provision: may not Create topic support.actions",
+    ),
     "a provision Job that cannot see the erasure topic": (
         lambda o: _drop_acl(o, "socialcare-provision", "social.erasures"),
         "KafkaUser/socialcare-provision: may not Describe topic social.erasures",

@@ -653,6 +653,54 @@ def check_erasure_topic_access(objects: list[Obj]) -> list[str]:
     return problems
 
 
+# Who uses the care loop's topics (socialcare/topics.py) and how; the provision Job
+# creates every pipeline topic. Without the ACL a worker waits forever and the search
+# API answers every action 503.
+CARE_TOPIC_USE: dict[str, dict[str, frozenset[str]]] = {
+    "search": {"support.actions": frozenset({"Write", "Describe"})},
+    "respond": {
+        "support.actions": frozenset({"Read", "Describe"}),
+        "support.action-results": frozenset({"Write", "Describe"}),
+        "social.events.raw": frozenset({"Write", "Describe"}),
+    },
+    "conversations": {
+        "support.actions": frozenset({"Read", "Describe"}),
+        "support.action-results": frozenset({"Read", "Describe"}),
+        "support.conversations": frozenset({"Write", "Describe"}),
+    },
+    "index": {"support.conversations": frozenset({"Read", "Describe"})},
+}
+
+
+def check_care_topic_access(objects: list[Obj]) -> list[str]:
+    """Each care-loop role's KafkaUser may use the care topics as its code does, and
+    the provision Job may create every pipeline topic."""
+    from socialcare.topics import PIPELINE_TOPICS
+
+    users = _by_kind(objects, "KafkaUser")
+    config_maps = _by_kind(objects, "ConfigMap")
+    wanted: dict[str, dict[str, frozenset[str]]] = {
+        **CARE_TOPIC_USE,
+        "provision": {t.name: frozenset({"Describe", "Create"}) for t in PIPELINE_TOPICS},
+    }
+    problems = []
+    for obj, labels in _pods(objects):
+        uses = wanted.get(labels.get("app.kubernetes.io/component", ""))
+        for c in containers(obj) if uses else ():
+            name = _env(c, config_maps).get("SOCIALCARE_KAFKA_SASL_USERNAME", {}).get("value")
+            user = users.get(name or "")
+            if user is None:
+                problems.append(f"{ref(obj)} container {c['name']}: no KafkaUser")
+                continue
+            problems += [
+                f"{ref(user)}: may not {op} topic {topic}"
+                for topic, ops in uses.items()
+                for op in sorted(ops)
+                if not _acl_allows(user, "topic", topic, op)
+            ]
+    return problems
+
+
 def check_privacy_keys(objects: list[Obj]) -> list[str]:
     """Every socialcare container hashes ids in its logs with the one log-id key, and
     the services that follow erasures hash authors with the one erasure key, both from
@@ -694,6 +742,7 @@ CHECKS: tuple[Check, ...] = (
     check_mention_detection,
     check_jobs_outlast_the_cluster_start,
     check_erasure_topic_access,
+    check_care_topic_access,
     check_privacy_keys,
 )
 
