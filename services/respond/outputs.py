@@ -20,8 +20,6 @@ from socialcare.schema import (
     Event,
 )
 
-ERASED = "the customer asked to be erased"
-
 
 class ReplyRecord(BaseModel):
     """A reply's outcome, kept per action_id so it is sent once."""

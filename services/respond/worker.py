@@ -39,15 +39,16 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 
 from socialcare import kafka
+from socialcare.care import CUSTOMER_ERASED, target_erased
 from socialcare.erasure import ErasureFollower
 from socialcare.logging import get_logger
 from socialcare.offsets import offset_guard
 from socialcare.respond.delivery import HttpTransport, PartitionLost, Transport, deliver
-from socialcare.respond.outputs import ERASED, ReplyRecord, outbound_event, result
+from socialcare.respond.outputs import ReplyRecord, outbound_event, result
 from socialcare.respond.senders import PermanentFailure, Sender, senders
 from socialcare.respond.settings import RespondSettings
 from socialcare.retry import retry_forever
-from socialcare.schema import Action, ActionOutcome, ActionType, Author, ReplyTarget
+from socialcare.schema import Action, ActionOutcome, ActionType, ReplyTarget
 from socialcare.streams import Outgoing, bytes_topic, dead_letter, dlq_topic, process_durably
 from socialcare.topics import ACTION_RESULTS, ACTIONS, RAW
 
@@ -63,26 +64,6 @@ REPLIES = Counter(
 # (acknowledged in the changelog) and before anything is published, as a SIGKILL
 # there would. tests/respond/test_worker.py proves the replay sends nothing twice.
 EXIT_AFTER_RECORD = "SOCIALCARE_TEST_HOOK_RESPOND_EXIT_AFTER_RECORD"
-
-
-@dataclass(frozen=True)
-class _CustomerMessage:
-    """The answered message as the erasure filter asks about events."""
-
-    platform: str
-    conversation_id: str
-    author: Author
-    created_at: datetime
-    parent_id: str | None = None
-
-    @classmethod
-    def of(cls, action: Action, target: ReplyTarget) -> _CustomerMessage:
-        return cls(
-            target.platform,
-            action.conversation_id,
-            Author(id=target.recipient_id),
-            target.customer_wrote_at,
-        )
 
 
 class Responder:
@@ -135,9 +116,11 @@ class Responder:
             # Nothing to send; the conversation state follows the action itself.
             record = ReplyRecord(outcome=ActionOutcome.done, completed_at=now)
             return [self._result(action, record)]
-        if self.erasures.covers(_CustomerMessage.of(action, action.reply_to)):
+        if target_erased(self.erasures, action.conversation_id, action.reply_to):
             log.info("respond.erased_refused", action_id=action.action_id)
-            record = ReplyRecord(outcome=ActionOutcome.failed, reason=ERASED, completed_at=now)
+            record = ReplyRecord(
+                outcome=ActionOutcome.failed, reason=CUSTOMER_ERASED, completed_at=now
+            )
             return [self._result(action, record)]
         stored = self.replies.get(action.action_id)
         if stored is not None:

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
+from socialcare.care import target_erased
 from socialcare.erasure import ErasureRecord, ErasureSet, subject_hash
 from socialcare.respond.outputs import ReplyRecord, outbound_event, result
-from socialcare.respond.worker import _CustomerMessage
 from socialcare.schema import ActionOutcome, Direction, Kind
 from tests.support.respond_worker import reply
 
@@ -33,6 +33,6 @@ def test_a_customer_erased_after_writing_is_refused_a_new_contact_is_not():
             erased_at=target.customer_wrote_at + timedelta(seconds=1),
         )
     )
-    assert erasures.covers(_CustomerMessage.of(action, target))
+    assert target_erased(erasures, action.conversation_id, target)
     later = target.model_copy(update={"customer_wrote_at": datetime.now(UTC) + timedelta(1)})
-    assert not erasures.covers(_CustomerMessage.of(action, later))
+    assert not target_erased(erasures, action.conversation_id, later)

@@ -5,13 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from socialcare.care import WHATSAPP_WINDOW_CLOSED
 from socialcare.respond.senders import (
     PermanentFailure,
     PlatformResponse,
     RetryLater,
     senders,
 )
-from socialcare.respond.senders.meta import WHATSAPP_WINDOW_CLOSED
 from socialcare.respond.settings import RespondSettings
 from socialcare.schema import Kind, ReplyTarget
 

@@ -9,9 +9,10 @@ decides before the status does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from socialcare.care import reply_refusal
 from socialcare.respond.senders.base import (
     PermanentFailure,
     PlatformResponse,
@@ -26,11 +27,6 @@ from socialcare.schema import Kind, ReplyTarget
 # Throttling and "try again" codes: application/user/page/WhatsApp rate limits,
 # spam-rate limits, unknown and temporary errors.
 RETRY_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, 80001, 80002, 80006, 80007, 130429, 131056})
-WHATSAPP_WINDOW = timedelta(hours=24)
-WHATSAPP_WINDOW_CLOSED = (
-    "WhatsApp allows free-form replies only within 24 h of the customer's last message; "
-    "use a template"
-)
 
 
 def graph_error(response: PlatformResponse) -> None:
@@ -110,9 +106,10 @@ class WhatsAppSender:
     platform: str = "whatsapp"
 
     def build(self, target: ReplyTarget, text: str, now: datetime) -> SendRequest:
-        if now - target.customer_wrote_at > WHATSAPP_WINDOW:
+        refusal = reply_refusal(target, now)
+        if refusal:
             # Meta would refuse it (code 131047); refused here without a call.
-            raise PermanentFailure(WHATSAPP_WINDOW_CLOSED)
+            raise PermanentFailure(refusal)
         token = require(self.token, "whatsapp", "SOCIALCARE_RESPOND_WHATSAPP_TOKEN")
         sender = self.phone_number_id or target.brand_account_id
         return SendRequest(
