@@ -99,6 +99,18 @@ class _Model(BaseModel):
     )
 
 
+class _Record(_Model):
+    """A message of a topic keyed by conversation: one conversation, one partition."""
+
+    @property
+    def key(self) -> bytes:
+        """The Kafka message key: the conversation id."""
+        return self.conversation_id.encode()  # type: ignore[attr-defined]
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
 class Author(_Model):
     id: Id
     handle: str | None = None
@@ -140,7 +152,7 @@ class Routing(_Model):
     routed_at: UtcDatetime
 
 
-class Event(_Model):
+class Event(_Record):
     """A platform message as ingest publishes it to ``social.events.raw``."""
 
     event_id: Id = Field(
@@ -177,14 +189,6 @@ class Event(_Model):
         if self.event_id != expected:
             raise ValueError(f"event_id must be {expected!r}, got {self.event_id!r}")
         return self
-
-    @property
-    def key(self) -> bytes:
-        """The Kafka message key."""
-        return self.conversation_id.encode()
-
-    def to_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
 
 
 class ClassifiedEvent(Event):
@@ -294,7 +298,7 @@ class ReplyTarget(_Model):
         )
 
 
-class Action(_Model):
+class Action(_Record):
     """An action on a conversation, on ``support.actions`` (key ``conversation_id``).
 
     ``action_id`` makes it idempotent: the same action delivered or posted twice takes
@@ -324,20 +328,13 @@ class Action(_Model):
             raise ValueError(f"a {self.type.value!r} action needs {', '.join(missing)}")
         return self
 
-    @property
-    def key(self) -> bytes:
-        return self.conversation_id.encode()
-
-    def to_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
-
 
 class ActionOutcome(StrEnum):
     done = "done"
     failed = "failed"
 
 
-class ActionResult(_Model):
+class ActionResult(_Record):
     """What became of an action, on ``support.action-results`` (key ``conversation_id``):
     for a reply, the platform's message id or the platform's reason it was refused."""
 
@@ -358,7 +355,7 @@ class ConversationStatus(StrEnum):
     resolved = "resolved"
 
 
-class Conversation(_Model):
+class Conversation(_Record):
     """One conversation's state, on the compacted ``support.conversations`` (key
     ``conversation_id``): ``open`` while the customer waits for us, ``waiting_customer``
     once a human or a help desk answered, ``resolved`` when closed; a new customer
@@ -386,13 +383,6 @@ class Conversation(_Model):
     reply_to: ReplyTarget | None = Field(
         None, description="The customer's latest message: what a reply answers by default."
     )
-
-    @property
-    def key(self) -> bytes:
-        return self.conversation_id.encode()
-
-    def to_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
 
 
 def event_id_for(platform: str, platform_message_id: str) -> str:
