@@ -9,6 +9,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+import structlog
 from elastic_transport import ConnectionError as EsConnectionError
 from structlog.testing import capture_logs
 
@@ -35,6 +36,14 @@ def output(event) -> Outgoing:
 def letters(outgoing: list[Outgoing]) -> dict[int, DeadLetter]:
     found = (DeadLetter.model_validate_json(o.value) for o in outgoing if o.topic is DLQ)
     return {letter.offset: letter for letter in found}
+
+
+@pytest.fixture
+def fresh_loggers(monkeypatch):
+    """Module loggers that capture_logs() can see: once the CLI configured structlog
+    with cache_logger_on_first_use, a module logger used before keeps its processors."""
+    monkeypatch.setattr(streams, "log", structlog.get_logger("socialcare.streams"))
+    monkeypatch.setattr(retry, "log", structlog.get_logger("socialcare.retry"))
 
 
 def run(batch, handle, budget=None) -> list[Outgoing]:
@@ -104,7 +113,7 @@ def test_infrastructure_errors_are_retried_never_dead_lettered(monkeypatch):
         b'{"text": "' + SECRET.encode() + b'", ',  # not even JSON
     ],
 )
-def test_dead_letter_logs_name_fields_and_error_types_never_values(value):
+def test_dead_letter_logs_name_fields_and_error_types_never_values(value, fresh_loggers):
     try:
         Event.model_validate_json(value)
     except Exception as exc:  # a pydantic ValidationError, whose str() quotes the input
@@ -121,7 +130,7 @@ def test_dead_letter_logs_name_fields_and_error_types_never_values(value):
     assert letter.original_value() == value
 
 
-def test_unacknowledged_output_is_sent_again_until_kafka_takes_it(monkeypatch):
+def test_unacknowledged_output_is_sent_again_until_kafka_takes_it(monkeypatch, fresh_loggers):
     monkeypatch.setattr(retry, "WAITS", (0.0,))
     sent: list[bytes] = []
 
