@@ -47,7 +47,7 @@ log = get_logger(__name__)
 
 # How long a partition may wait for the record it was sought back to before the seek
 # is repeated (a fetch under way when the seek ran can override it once more).
-RESEEK_AFTER_SECONDS = 10.0
+RESEEK_AFTER_SECONDS = 5.0
 
 CommittedOffset = Callable[[TP], Awaitable[int | None]]
 
@@ -109,6 +109,7 @@ class OffsetGuard:
     clock: Callable[[], float] = time.monotonic
     _next: dict[TP, int] = field(default_factory=dict)
     _refetching: dict[TP, _Refetch] = field(default_factory=dict)
+    _watcher: asyncio.Future | None = None
 
     def __post_init__(self) -> None:
         disable_gap_skipping(self.consumer)
@@ -140,14 +141,39 @@ class OffsetGuard:
                 got=offset,
             )
             await self._seek(tp, expected)
-        elif self.clock() - self._refetching[tp].sought_at > RESEEK_AFTER_SECONDS:
-            await self._seek(tp, expected)
         self._next[tp] = expected
         return False
+
+    async def reseek_stalled(self) -> None:
+        """Seek again each partition whose missing record has not come: a fetch that
+        was under way when it was sought can deliver one more stale record, which
+        moves faust's read position past the records being re-read (faust then
+        drops them, and no record may come at all)."""
+        assigned = self.consumer.assignment()
+        for tp, refetch in list(self._refetching.items()):
+            if tp not in assigned:
+                del self._refetching[tp]  # its new owner reads it from the commit
+            elif self.clock() - refetch.sought_at > RESEEK_AFTER_SECONDS:
+                log.warning("stream.offset_reseek", topic=tp.topic, partition=tp.partition)
+                await self._seek(tp, refetch.offset)
+
+    async def watch(self) -> None:
+        """Run `reseek_stalled` every few seconds while a partition is being re-read."""
+        try:
+            while self._refetching:
+                await asyncio.sleep(RESEEK_AFTER_SECONDS / 2)
+                try:
+                    await self.reseek_stalled()
+                except Exception as exc:  # a rebalance raced the seek: the next round retries
+                    log.warning("stream.offset_reseek_failed", error_type=type(exc).__name__)
+        finally:
+            self._watcher = None
 
     async def _seek(self, tp: TP, offset: int) -> None:
         self._refetching[tp] = _Refetch(offset, self.clock())
         await self.consumer.seek(tp, offset)
+        if self._watcher is None:
+            self._watcher = asyncio.ensure_future(self.watch())
 
 
 class AckInOrder:
