@@ -183,6 +183,9 @@ def test_opening_a_result_shows_the_thread_with_classification_and_routing(page)
     page.locator("#results .card").first.click()
     page.wait_for_selector("#detail-view:not([hidden]) #detail .card")
     thread = page.locator("#detail .card")
+    # Once in a full CI run this read one card where two were indexed; give the
+    # thread a moment before counting (investigation in the session notes).
+    page.wait_for_function("() => document.querySelectorAll('#detail .card').length >= 2")
     assert thread.count() == 2
     assert "queue support.queue.en.tech_support" in thread.first.inner_text()
     assert "Sorry Anna" in thread.nth(1).inner_text()  # the brand's reply, in order
