@@ -171,3 +171,14 @@ def _allowed_methods(request: Request) -> list[str]:
             for route in request.app.router.routes
         )
     ]
+
+
+def app_state(name: str) -> Callable[[Request], Any]:
+    """A dependency that returns ``app.state.<name>``: what an app factory put there
+    (its settings, clients) reaches the routes this way, and tests override it."""
+
+    def read(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    read.__name__ = f"state_{name}"
+    return read

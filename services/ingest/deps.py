@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
+from socialcare.http import app_state
 from socialcare.ingest import signatures
 from socialcare.ingest.intake import Intake, refusals
 from socialcare.ingest.metrics import REQUESTS
@@ -33,21 +34,9 @@ def provide(app: FastAPI, settings: IngestSettings, publisher: EventPublisher) -
     app.state.intake = Intake(settings, publisher)
 
 
-def _settings(request: Request) -> IngestSettings:
-    return request.app.state.settings
-
-
-def _publisher(request: Request) -> EventPublisher:
-    return request.app.state.publisher
-
-
-def _intake(request: Request) -> Intake:
-    return request.app.state.intake
-
-
-SettingsDep = Annotated[IngestSettings, Depends(_settings)]
-PublisherDep = Annotated[EventPublisher, Depends(_publisher)]
-IntakeDep = Annotated[Intake, Depends(_intake)]
+SettingsDep = Annotated[IngestSettings, Depends(app_state("settings"))]
+PublisherDep = Annotated[EventPublisher, Depends(app_state("publisher"))]
+IntakeDep = Annotated[Intake, Depends(app_state("intake"))]
 
 
 async def _read_body(request: Request, settings: SettingsDep) -> bytes:

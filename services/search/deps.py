@@ -17,6 +17,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
 from socialcare.erasure import ErasureFollower
+from socialcare.http import app_state
 from socialcare.publishing import Publisher
 from socialcare.search.settings import SearchSettings
 
@@ -30,16 +31,9 @@ API_KEY = APIKeyHeader(
 )
 
 
-def get_settings(request: Request) -> SearchSettings:
-    return request.app.state.settings
-
-
-def get_elasticsearch(request: Request) -> AsyncElasticsearch:
-    return request.app.state.elasticsearch
-
-
-def get_publisher(request: Request) -> Publisher:
-    return request.app.state.publisher
+get_settings = app_state("settings")
+get_elasticsearch = app_state("elasticsearch")
+get_publisher = app_state("publisher")
 
 
 SettingsDep = Annotated[SearchSettings, Depends(get_settings)]
