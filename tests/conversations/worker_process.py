@@ -11,7 +11,8 @@ from socialcare.conversations.worker import SOURCES
 from socialcare.settings import Settings
 from socialcare.topics import ACTION_RESULTS, ACTIONS, CONVERSATIONS, ROUTED
 from socialcare_dev.isolation import fresh_group
-from socialcare_dev.pipeline import ServiceProcess, free_port, skip_backlog
+from socialcare_dev.pipeline import ServiceProcess, skip_backlog
+from tests.support.worker_process import worker_process
 
 TOPIC_OF = {"RoutedEvent": ROUTED.name, "Action": ACTIONS.name, "ActionResult": ACTION_RESULTS.name}
 
@@ -26,17 +27,14 @@ def conversations_worker(
     group = fresh_group(settings, f"socialcare-conversations-it-{name}", first.name)
     for spec, _ in others:
         skip_backlog(settings, group, spec.name)
-    port = free_port()
-    worker = ServiceProcess(
-        ["conversations", "worker"],
-        env={
-            "SOCIALCARE_CONVERSATIONS_APP_ID": group,
-            "SOCIALCARE_CONVERSATIONS_WEB_PORT": str(port),
-            "SOCIALCARE_WORKER_DATA_DIR": str(workdir / f"{name}-data"),
+    worker = worker_process(
+        "conversations",
+        group,
+        workdir,
+        name,
+        {
             **env,
         },
-        ready_url=f"http://127.0.0.1:{port}/readyz",
-        log=workdir / f"{name}.log",
     )
     return worker, group
 

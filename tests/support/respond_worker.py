@@ -16,6 +16,7 @@ from socialcare.settings import Settings
 from socialcare.topics import ACTIONS
 from socialcare_dev.isolation import fresh_group
 from socialcare_dev.pipeline import ServiceProcess, free_port
+from tests.support.worker_process import worker_process
 
 
 def emulator_process(workdir: Path) -> tuple[ServiceProcess, str]:
@@ -41,13 +42,12 @@ def respond_worker(
     """(the worker, its consumer group): a group of its own starting at the end of
     support.actions (or ``group``, to restart one), sending to ``emulator``."""
     group = group or fresh_group(settings, f"socialcare-respond-it-{name}", ACTIONS.name)
-    port = free_port()
-    worker = ServiceProcess(
-        ["respond", "worker"],
-        env={
-            "SOCIALCARE_RESPOND_APP_ID": group,
-            "SOCIALCARE_RESPOND_WEB_PORT": str(port),
-            "SOCIALCARE_WORKER_DATA_DIR": str(workdir / f"{name}-data"),
+    worker = worker_process(
+        "respond",
+        group,
+        workdir,
+        name,
+        {
             "SOCIALCARE_RESPOND_HTTP_TIMEOUT_SECONDS": "2",
             "SOCIALCARE_RESPOND_GRAPH_BASE_URL": f"{emulator}/v21.0",
             "SOCIALCARE_RESPOND_INSTAGRAM_BASE_URL": f"{emulator}/instagram/v21.0",
@@ -61,8 +61,6 @@ def respond_worker(
             "SOCIALCARE_RESPOND_X_BEARER_TOKEN": "x-token",
             **env,
         },
-        ready_url=f"http://127.0.0.1:{port}/readyz",
-        log=workdir / f"{name}.log",
     )
     return worker, group
 

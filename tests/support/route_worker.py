@@ -7,7 +7,8 @@ from pathlib import Path
 from socialcare.settings import Settings
 from socialcare.topics import CLASSIFIED
 from socialcare_dev.isolation import fresh_group
-from socialcare_dev.pipeline import ServiceProcess, free_port
+from socialcare_dev.pipeline import ServiceProcess
+from tests.support.worker_process import worker_process
 
 
 def route_worker(
@@ -17,20 +18,9 @@ def route_worker(
     social.events.classified, data and log under ``workdir``; with ``rules``, the
     routing rules (YAML) it runs, else the shipped ones."""
     group = fresh_group(settings, f"socialcare-route-it-{name}", CLASSIFIED.name)
-    port = free_port()
     if rules is not None:
         path = workdir / f"{name}.yaml"
         path.write_text(rules)
         env = {"SOCIALCARE_ROUTING_CONFIG": str(path), **env}
-    worker = ServiceProcess(
-        ["route", "worker"],
-        env={
-            "SOCIALCARE_ROUTE_APP_ID": group,
-            "SOCIALCARE_ROUTE_WEB_PORT": str(port),
-            "SOCIALCARE_WORKER_DATA_DIR": str(workdir / f"{name}-data"),
-            **env,
-        },
-        ready_url=f"http://127.0.0.1:{port}/readyz",
-        log=workdir / f"{name}.log",
-    )
+    worker = worker_process("route", group, workdir, name, env)
     return worker, group
