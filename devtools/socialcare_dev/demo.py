@@ -28,7 +28,7 @@ from socialcare.index.settings import IndexSettings
 from socialcare.route.settings import RouteSettings
 from socialcare.topics import ACTION_RESULTS, ACTIONS, CLASSIFIED, RAW, ROUTED
 from socialcare_dev import tracking
-from socialcare_dev.pipeline import ROLES, Pipeline, skip_backlog
+from socialcare_dev.pipeline import EMULATOR_PORT, ROLES, Pipeline, skip_backlog
 from socialcare_dev.settings import StackSettings
 from socialcare_dev.stack import LocalStack, StackError
 from socialcare_dev.traffic import SPIKE_PRODUCT, Delivery, Secrets, Traffic
@@ -41,10 +41,15 @@ PORTS = {
     "classify-2": 6069,
     "route": 6067,
     "index": 6068,
+    "conversations": 6070,
+    "respond": 6071,
+    "emulator": 8090,
 }
 # Each role's own port variable overrides its port (a replica follows its role on a
 # port of its own); 0 means any free port, so a test can run the demo beside others.
-PORT_VARIABLES = {role: variable for role, (_, variable) in ROLES.items()}
+PORT_VARIABLES = {role: variable for role, (_, variable) in ROLES.items()} | {
+    "emulator": EMULATOR_PORT
+}
 
 
 def demo_ports(environ: Mapping[str, str] = os.environ) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """A whole pipeline of real service processes for the end-to-end tests and the e2e
 benchmark, isolated from everything else on the local stack: its own consumer groups
-(started at the current end of their topics), its own index alias, its own worker data."""
+(started at the current end of their topics), its own index alias, its own worker data,
+its own platform emulator."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def isolated_pipeline(settings: Settings, workdir: Path) -> Iterator[tuple[Pipel
         "SOCIALCARE_ROUTE_APP_ID": (f"e2e-route-{run}", CLASSIFIED.name),
         "SOCIALCARE_CONVERSATIONS_APP_ID": (f"e2e-conversations-{run}", ROUTED.name),
         "SOCIALCARE_INDEX_APP_ID": (f"e2e-index-{run}", ROUTED.name),
+        "SOCIALCARE_RESPOND_APP_ID": (f"e2e-respond-{run}", ACTIONS.name),
     }
     for group, topic in groups.values():
         skip_backlog(settings, group, topic)
@@ -48,7 +50,7 @@ def isolated_pipeline(settings: Settings, workdir: Path) -> Iterator[tuple[Pipel
         | {setting: group for setting, (group, _) in groups.items()}
         | {
             "SOCIALCARE_INDEX_ALIAS": alias,
-            "SOCIALCARE_SEARCH_API_KEYS": f"{API_KEY}:read",
+            "SOCIALCARE_SEARCH_API_KEYS": f"{API_KEY}:read+reply:e2e-agent",
             "SOCIALCARE_WORKER_DATA_DIR": str(workdir / "data"),
             "SOCIALCARE_INGEST_API_KEYS": "e2e-ingest-key",
             "SOCIALCARE_CONSUMER_LAG_INTERVAL_SECONDS": "1",

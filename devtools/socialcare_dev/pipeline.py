@@ -1,5 +1,6 @@
-"""The pipeline's five services as separate local processes, the way Kubernetes runs
-them: `socialcare demo`, the end-to-end and fault tests and `bench/e2e.py` use this.
+"""The pipeline's services as separate local processes, the way Kubernetes runs them,
+with the platform emulator standing in for the platforms' send APIs: `socialcare
+demo`, the end-to-end and fault tests and `bench/e2e.py` use this.
 
 Each service is `python -m socialcare <role>`, configured only by ``SOCIALCARE_*``
 environment variables, with a readiness URL to wait on and a log file of its own.
@@ -19,6 +20,7 @@ from kafka.structs import OffsetAndMetadata
 
 from socialcare import kafka
 from socialcare.settings import Settings
+from socialcare_dev.emulator.clients import respond_env
 from socialcare_dev.process import ROOT, ManagedProcess, free_port
 
 __all__ = ["ROLES", "Pipeline", "ServiceProcess", "free_port", "skip_backlog"]
@@ -75,11 +77,15 @@ ROLES: dict[str, tuple[list[str], str]] = {
     "conversations": (["conversations", "worker"], "SOCIALCARE_CONVERSATIONS_WEB_PORT"),
     "index": (["index", "worker"], "SOCIALCARE_INDEX_WEB_PORT"),
     "search": (["search", "serve"], "SOCIALCARE_SEARCH_PORT"),
+    "respond": (["respond", "worker"], "SOCIALCARE_RESPOND_WEB_PORT"),
 }
+EMULATOR_PORT = "SOCIALCARE_EMULATOR_PORT"
 
 
 class Pipeline:
-    """ingest, classify, route, conversations, index and search, each in its own process.
+    """ingest, classify, route, conversations, index, search and respond, each in its
+    own process, and the platform emulator that respond sends to (unless ``env`` names
+    the platforms' base URLs itself).
 
     The classifier runs as two one-thread replicas by default: on two cores that
     beats one two-thread process (255 vs 226 texts/s, docs/performance.md), and it is
@@ -123,6 +129,16 @@ class Pipeline:
                 port_setting=None if (ports or {}).get(name) else port_setting,
             )
         self._fixed = {name: chosen[name] for name in chosen if (ports or {}).get(name)}
+        self.emulator: ServiceProcess | None = None
+        if "SOCIALCARE_RESPOND_GRAPH_BASE_URL" not in common:
+            port = (ports or {}).get("emulator") or free_port()
+            self.emulator = ServiceProcess(
+                ["emulator", "serve"],
+                env={EMULATOR_PORT: str(port)},
+                ready_url=f"http://127.0.0.1:{port}/healthz",
+                log=log_dir / "emulator.log",
+                port_setting=None if (ports or {}).get("emulator") else EMULATOR_PORT,
+            )
 
     @property
     def ports(self) -> dict[str, int]:
@@ -137,11 +153,21 @@ class Pipeline:
     def search_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['search']}"
 
+    @property
+    def emulator_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.emulator.port}" if self.emulator else None
+
     def start(
         self, timeout: float = 180.0, on_ready: Callable[[str, float], None] | None = None
     ) -> None:
-        """Spawn every service at once, then wait until each is ready."""
+        """Spawn every service at once (the emulator first: respond is told its final
+        port), then wait until each is ready."""
         started = time.monotonic()
+        if self.emulator is not None:
+            self.emulator.start(timeout)
+            for name, service in self.services.items():
+                if name.startswith("respond"):
+                    service.env |= respond_env(self.emulator_url)
         for service in self.services.values():
             service.spawn()
         try:
@@ -155,7 +181,8 @@ class Pipeline:
 
     def stop(self) -> None:
         """SIGTERM to every service at once: workers commit and leave their groups."""
-        for service in self.services.values():
+        services = [*self.services.values(), *([self.emulator] if self.emulator else [])]
+        for service in services:
             service.send_signal(signal.SIGTERM)
-        for service in self.services.values():
+        for service in services:
             service.stop()

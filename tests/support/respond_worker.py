@@ -14,6 +14,7 @@ from socialcare import kafka
 from socialcare.schema import Action, ActionType, Actor, ActorKind, Kind, ReplyTarget
 from socialcare.settings import Settings
 from socialcare.topics import ACTIONS
+from socialcare_dev.emulator.clients import respond_env
 from socialcare_dev.isolation import fresh_group
 from socialcare_dev.pipeline import ServiceProcess, free_port
 from tests.support.worker_process import worker_process
@@ -49,16 +50,7 @@ def respond_worker(
         name,
         {
             "SOCIALCARE_RESPOND_HTTP_TIMEOUT_SECONDS": "2",
-            "SOCIALCARE_RESPOND_GRAPH_BASE_URL": f"{emulator}/v21.0",
-            "SOCIALCARE_RESPOND_INSTAGRAM_BASE_URL": f"{emulator}/instagram/v21.0",
-            "SOCIALCARE_RESPOND_TELEGRAM_BASE_URL": emulator,
-            "SOCIALCARE_RESPOND_VIBER_BASE_URL": emulator,
-            "SOCIALCARE_RESPOND_X_BASE_URL": emulator,
-            "SOCIALCARE_RESPOND_META_PAGE_TOKEN": "page-token",
-            "SOCIALCARE_RESPOND_WHATSAPP_TOKEN": "whatsapp-token",
-            "SOCIALCARE_RESPOND_TELEGRAM_BOT_TOKEN": "123456:bot-token",
-            "SOCIALCARE_RESPOND_VIBER_AUTH_TOKEN": "viber-token",
-            "SOCIALCARE_RESPOND_X_BEARER_TOKEN": "x-token",
+            **respond_env(emulator),
             **env,
         },
     )

@@ -18,7 +18,9 @@ app = typer.Typer(
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8090, min=0, max=65535, help="Port to listen on."),
+    port: int = typer.Option(
+        8090, min=0, max=65535, envvar="SOCIALCARE_EMULATOR_PORT", help="Port to listen on."
+    ),
     hang_seconds: float = typer.Option(
         30.0, min=0, help="How long a `timeout` fault hangs before answering 504."
     ),
