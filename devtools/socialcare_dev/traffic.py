@@ -1,11 +1,12 @@
 """Realistic platform traffic, signed the way each platform signs it.
 
 Messages are the held-out test split of the corpus (16 languages, never trained on),
-delivered as Messenger, WhatsApp, X, Viber and Telegram webhooks to ingest's real
-endpoints. Some customers write again in the same conversation, some messages are
-from an overnight backlog (written hours ago, so their first-response deadline may
-already have passed), and a defect spike - one product failing in many languages -
-can be switched on partway. The demo, the end-to-end tests and bench/e2e.py use it.
+delivered as Messenger, Facebook comment, Instagram, WhatsApp, X, Viber and Telegram
+webhooks to ingest's real endpoints. Some customers write again in the same
+conversation, some messages are from an overnight backlog (written hours ago, so their
+first-response deadline may already have passed), and a defect spike - one product
+failing in many languages - can be switched on partway. The demo, the end-to-end
+tests and bench/e2e.py use it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ SPIKE_PRODUCT = "VoltBuds Pro"
 PAGE_ID = "104729318201355"
 WHATSAPP_NUMBER = "106540352242922"
 BRAND_X_ID = "1550000000000000001"
-PLATFORMS = ("messenger", "whatsapp", "twitter", "viber", "telegram")
+INSTAGRAM_ID = "17841400000000001"
+PLATFORMS = ("messenger", "whatsapp", "twitter", "viber", "telegram", "facebook", "instagram")
 
 
 @dataclass(frozen=True)
@@ -57,11 +59,14 @@ class Delivery:
 
 
 @dataclass
-class _Author:
+class Author:
     platform: str
     id: str
     name: str
     language: str
+    # Facebook: the customer's first comment, which their later comments answer (one
+    # conversation, as on a Page).
+    thread: str | None = None
 
 
 class Traffic:
@@ -87,8 +92,9 @@ class Traffic:
             self.rng.shuffle(texts)
         self.languages = sorted(self.texts)
         self.spike_texts = [json.loads(line) for line in SPIKE_FILE.read_text().splitlines()]
-        self.authors: list[_Author] = []
-        self.sent = 0
+        self.authors: list[Author] = []
+        self.sent = 0  # by next()
+        self.built = 0  # by message(), which next() calls
 
     def deliveries(self, spike: bool = False) -> Iterator[Delivery]:
         while True:
@@ -108,24 +114,41 @@ class Traffic:
             # A customer who writes again writes in their own language.
             texts = self.texts[author.language]
             text = texts[(n // len(self.languages)) % len(texts)]
-        language = author.language
         now = self.now or datetime.now(UTC)
         if self.rng.random() < self.backlog_share:
             now -= timedelta(minutes=self.rng.randrange(70, 240))
-        build = getattr(self, f"_{author.platform}")
-        path, headers, body = build(f"{self.run}-{n}", author, text, language, now)
-        return Delivery(author.platform, path, headers, body, language, is_spike)
+        return self.message(author, text, at=now, spike=is_spike)
 
-    def _author(self, language: str, follow_up: bool = True) -> _Author:
+    def message(
+        self, author: Author, text: str, at: datetime | None = None, spike: bool = False
+    ) -> Delivery:
+        """``author``'s next message, signed for its platform (tests pick the author
+        with `new_author`, or reuse one to write again in the same conversation)."""
+        key = f"{self.run}-{self.built}"  # the platform's message ids derive from it
+        self.built += 1
+        build = getattr(self, f"_{author.platform}")
+        path, headers, body = build(key, author, text, author.language, at or datetime.now(UTC))
+        return Delivery(author.platform, path, headers, body, author.language, spike)
+
+    def new_author(self, platform: str, language: str) -> Author:
+        """A customer not seen before on ``platform``."""
+        number = len(self.authors)
+        author_id = str(_number(f"{self.run}-author-{number}", 10**15))
+        author = Author(platform, author_id, f"Customer {self.run}-{number}", language)
+        self.authors.append(author)
+        return author
+
+    def follow_up(self) -> Delivery:
+        """A customer who already wrote writes again, in their own language."""
+        author = self.rng.choice([a for a in self.authors if a.language in self.texts])
+        texts = self.texts[author.language]
+        return self.message(author, self.rng.choice(texts))
+
+    def _author(self, language: str, follow_up: bool = True) -> Author:
         known = [a for a in self.authors if a.language in self.texts]
         if follow_up and known and self.rng.random() < self.follow_up_share:
             return self.rng.choice(known)  # writes again: the same conversation
-        platform = PLATFORMS[len(self.authors) % len(PLATFORMS)]
-        number = len(self.authors)
-        author_id = str(_number(f"{self.run}-author-{number}", 10**15))
-        author = _Author(platform, author_id, f"Customer {self.run}-{number}", language)
-        self.authors.append(author)
-        return author
+        return self.new_author(PLATFORMS[len(self.authors) % len(PLATFORMS)], language)
 
     # --- one builder per platform: (path, headers, body) -----------------------------
 
@@ -138,7 +161,7 @@ class Traffic:
             body,
         )
 
-    def _messenger(self, mid: str, author: _Author, text: str, _: str, at: datetime):
+    def _messenger(self, mid: str, author: Author, text: str, _: str, at: datetime):
         ms = int(at.timestamp() * 1000)
         return self._meta(
             {
@@ -160,7 +183,43 @@ class Traffic:
             }
         )
 
-    def _whatsapp(self, mid: str, author: _Author, text: str, _: str, at: datetime):
+    def _facebook(self, mid: str, author: Author, text: str, _: str, at: datetime):
+        """A comment under the Page's post; a customer's later comments reply to their
+        first one."""
+        post = f"{PAGE_ID}_{_number('post', 10**15)}"
+        comment = f"{_number(post, 10**15)}_{_number(mid, 10**15)}"
+        parent = author.thread or post
+        author.thread = author.thread or comment
+        value = {
+            "from": {"id": author.id, "name": author.name},
+            "post": {"id": post, "status_type": "added_photos", "is_published": True},
+            "message": text,
+            "post_id": post,
+            "comment_id": comment,
+            "created_time": int(at.timestamp()),
+            "item": "comment",
+            "parent_id": parent,
+            "verb": "add",
+        }
+        entry = {
+            "id": PAGE_ID,
+            "time": int(at.timestamp()),
+            "changes": [{"field": "feed", "value": value}],
+        }
+        return self._meta({"object": "page", "entry": [entry]})
+
+    def _instagram(self, mid: str, author: Author, text: str, _: str, at: datetime):
+        ms = int(at.timestamp() * 1000)
+        item = {
+            "sender": {"id": author.id},
+            "recipient": {"id": INSTAGRAM_ID},
+            "timestamp": ms,
+            "message": {"mid": f"aWdf{mid}", "text": text},
+        }
+        entry = {"id": INSTAGRAM_ID, "time": ms, "messaging": [item]}
+        return self._meta({"object": "instagram", "entry": [entry]})
+
+    def _whatsapp(self, mid: str, author: Author, text: str, _: str, at: datetime):
         message = {
             "from": author.id,
             "id": f"wamid.{mid}",
@@ -183,7 +242,7 @@ class Traffic:
             }
         )
 
-    def _twitter(self, mid: str, author: _Author, text: str, _: str, at: datetime):
+    def _twitter(self, mid: str, author: Author, text: str, _: str, at: datetime):
         tweet = {
             "created_at": at.strftime("%a %b %d %H:%M:%S +0000 %Y"),
             "id_str": str(_number(mid, 10**18)),
@@ -202,7 +261,7 @@ class Traffic:
         headers = _json(X_Twitter_Webhooks_Signature=twitter_signature(body, self.secrets.twitter))
         return "/webhooks/twitter", headers, body
 
-    def _viber(self, mid: str, author: _Author, text: str, language: str, at: datetime):
+    def _viber(self, mid: str, author: Author, text: str, language: str, at: datetime):
         payload = {
             "event": "message",
             "timestamp": int(at.timestamp() * 1000),
@@ -215,7 +274,7 @@ class Traffic:
         headers = _json(X_Viber_Content_Signature=viber_signature(body, self.secrets.viber))
         return "/webhooks/viber", headers, body
 
-    def _telegram(self, mid: str, author: _Author, text: str, language: str, at: datetime):
+    def _telegram(self, mid: str, author: Author, text: str, language: str, at: datetime):
         user = {"id": int(author.id), "is_bot": False, "first_name": author.name}
         payload = {
             "update_id": _number(mid, 2**31),
