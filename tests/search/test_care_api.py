@@ -249,6 +249,7 @@ def test_the_same_action_id_twice_is_two_records_of_one_action(api, run, actions
     "path,body,fields",
     [
         ("assign", {"agent": "li"}, {"type": "assign", "agent": "li"}),
+        ("assign", {"agent": "me"}, {"type": "assign", "agent": "agent-3"}),  # the caller
         ("resolve", None, {"type": "resolve"}),
         ("reopen", {"action_id": "x-reopen"}, {"type": "reopen", "action_id": "x-reopen"}),
         ("notes", {"text": "VIP"}, {"type": "note", "text": "VIP"}),

@@ -109,11 +109,11 @@ async def assign(
     settings: SettingsDep,
     publisher: PublisherDep,
 ) -> ActionAccepted:
-    """Assign the conversation to an agent (the caller's own name: to me)."""
+    """Assign the conversation to an agent (`me`: to the caller's agent, as the inbox's
+    `assignee=me` reads it; a console knows its key, not the agent the key names)."""
     await _must_exist(es, settings, conversation_id)
-    return await _publish(
-        publisher, caller, conversation_id, body, ActionType.assign, agent=body.agent
-    )
+    agent = caller.agent if body.agent == "me" else body.agent
+    return await _publish(publisher, caller, conversation_id, body, ActionType.assign, agent=agent)
 
 
 def _state_change(type_: ActionType, summary: str) -> Callable[..., Awaitable[ActionAccepted]]:
