@@ -2,25 +2,20 @@
 against the real search service over the real Elasticsearch."""
 
 import json
-import os
-import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from socialcare import elastic
 from socialcare_dev.pipeline import ServiceProcess, free_port
+from tests.support.browser import chromium, shot
 from tests.support.paths import REPO
 from tests.support.search_index import AGENT, ROWS, drop_index, index_events, routed
 
 pytestmark = pytest.mark.integration
 
 AGENT_KEY = AGENT["X-API-Key"]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Where screenshots go; scripts/screenshots.sh points this at docs/screenshots.
-SHOTS = Path(os.environ.get("SOCIALCARE_SCREENSHOTS_DIR", "/tmp/socialcare-screenshots"))
 
 
 def console_events():
@@ -96,26 +91,8 @@ def console(search_settings, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: scripts/test.sh installs it (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            # This machine's network is closed: no background calls home.
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+    with chromium() as running:
+        yield running
 
 
 @pytest.fixture
@@ -129,13 +106,10 @@ def page(console, browser):  # console first: it indexes with asyncio.run
 # The pages run under the console's Content-Security-Policy, which allows no eval: the
 # conditions waited for are functions (Playwright compiles those outside the page).
 def sign_in(page, key=AGENT_KEY):
+    """Set the key; the console opens on the inbox, these tests search."""
     page.fill("#api-key", key)
     page.click("#key-form button")
-
-
-def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=True)
+    page.click("#tab-search")
 
 
 def test_search_with_highlights_badges_and_dashboard(page):
