@@ -131,7 +131,7 @@ class Pipeline:
         self._fixed = {name: chosen[name] for name in chosen if (ports or {}).get(name)}
         self.emulator: ServiceProcess | None = None
         if "SOCIALCARE_RESPOND_GRAPH_BASE_URL" not in common:
-            port = (ports or {}).get("emulator") or free_port()
+            port = self._emulator_port = (ports or {}).get("emulator") or free_port()
             self.emulator = ServiceProcess(
                 ["emulator", "serve"],
                 env={EMULATOR_PORT: str(port)},
@@ -155,7 +155,10 @@ class Pipeline:
 
     @property
     def emulator_url(self) -> str | None:
-        return f"http://127.0.0.1:{self.emulator.port}" if self.emulator else None
+        if self.emulator is None:
+            return None
+        # A port the caller gave is fixed (no port_setting); one picked here may move.
+        return f"http://127.0.0.1:{self.emulator.port or self._emulator_port}"
 
     def start(
         self, timeout: float = 180.0, on_ready: Callable[[str, float], None] | None = None

@@ -144,3 +144,81 @@ def outcome(es: Elasticsearch, alias: str, ids: Iterable[str]) -> Outcome:
         past_deadline=past,
         latency_ms=latency,
     )
+
+
+def conversations_of(es: Elasticsearch, alias: str, ids: Iterable[str]) -> dict[str, str]:
+    """{event id: conversation id} of the searchable events among ``ids``."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        hits = _hits(
+            es,
+            alias,
+            {"terms": {"event_id": chunk}},
+            sort=[{"event_id": "asc"}],
+            source=["event_id", "conversation_id"],
+        )
+        found |= {h["_source"]["event_id"]: h["_source"]["conversation_id"] for h in hits}
+    return found
+
+
+def states(es: Elasticsearch, alias: str, conversations: Iterable[str]) -> dict[str, dict]:
+    """The indexed state of each of ``conversations`` (``alias``: the conversations
+    index) that has one."""
+    found: dict[str, dict] = {}
+    for chunk in _chunks(sorted(set(conversations))):
+        hits = _hits(
+            es,
+            alias,
+            {"terms": {"conversation_id": chunk}},
+            sort=[{"conversation_id": "asc"}],
+            ignore_unavailable=True,
+        )
+        found |= {h["_source"]["conversation_id"]: h["_source"] for h in hits}
+    return found
+
+
+def wait_states(
+    es: Elasticsearch,
+    alias: str,
+    conversations: Iterable[str],
+    done: Callable[[dict], bool],
+    timeout: float,
+) -> dict[str, dict]:
+    """Poll until the state of every one of ``conversations`` is ``done`` (or
+    ``timeout`` passes); returns the states last read."""
+    wanted = set(conversations)
+    deadline = time.monotonic() + timeout
+    while True:
+        found = states(es, alias, wanted)
+        if all(c in found and done(found[c]) for c in wanted) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+@dataclass
+class CareOutcome:
+    """What became of a run's conversations: how many in each status, and how long
+    the first response took (first customer message to first human or help-desk
+    reply) in each answered one."""
+
+    statuses: dict[str, int]
+    first_response_ms: list[float]
+    reopened: int = 0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.first_response_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
+
+
+def care_outcome(found: dict[str, dict]) -> CareOutcome:
+    statuses = Counter(state["status"] for state in found.values())
+    took = []
+    for state in found.values():
+        # A reopening moves opened_at; the first response is the first contact's.
+        if state.get("first_response_at") and not state.get("reopen_count"):
+            delta = datetime.fromisoformat(state["first_response_at"]) - datetime.fromisoformat(
+                state["opened_at"]
+            )
+            took.append(delta.total_seconds() * 1000)
+    reopened = sum(1 for state in found.values() if state.get("reopen_count"))
+    return CareOutcome(dict(statuses.most_common()), took, reopened)

@@ -2,6 +2,7 @@
 anything else on the machine: free ports, consumer groups and an index alias of its
 own (the demo reads them from the same variables as the services)."""
 
+import json
 import os
 import re
 import subprocess
@@ -27,6 +28,8 @@ def own_names(settings):
         "SOCIALCARE_CLASSIFY_APP_ID": f"demo-test-classify-{run}",
         "SOCIALCARE_ROUTE_APP_ID": f"demo-test-route-{run}",
         "SOCIALCARE_INDEX_APP_ID": f"demo-test-index-{run}",
+        "SOCIALCARE_CONVERSATIONS_APP_ID": f"demo-test-conversations-{run}",
+        "SOCIALCARE_RESPOND_APP_ID": f"demo-test-respond-{run}",
         "SOCIALCARE_INDEX_ALIAS": alias,
     }
     es = elastic.client(settings)
@@ -41,6 +44,7 @@ def own_names(settings):
 def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
     stack, settings, own_names, tmp_path
 ):
+    summary_file = tmp_path / "summary.json"
     if not (ClassifySettings().model_dir / "model.int8.onnx").exists():
         pytest.skip("no trained model: scripts/model.sh trains it")
     env = (
@@ -49,8 +53,9 @@ def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
         | dict.fromkeys(PORT_VARIABLES.values(), "0")  # any free ports
         | own_names
     )
+    command = ["demo", "--events", "80", "--rate", "20", "--summary-json", str(summary_file)]
     result = subprocess.run(
-        [sys.executable, "-m", "socialcare", "demo", "--events", "80", "--rate", "20"],
+        [sys.executable, "-m", "socialcare", *command],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -59,7 +64,8 @@ def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
     )
     out = result.stdout
     assert result.returncode == 0, out[-3000:] + result.stderr[-3000:]
-    for service in ("ingest", "classify", "classify-2", "route", "index", "search"):
+    services = ("ingest", "classify", "classify-2", "route", "conversations", "index", "search")
+    for service in (*services, "respond"):
         assert f"  {service} " in out, f"{service} not reported ready"
     assert "ingest accepted 80 events from 80 webhooks" in out
     assert "80 events searchable" in out
@@ -73,15 +79,31 @@ def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
     assert docs, out[-2000:]
     assert "services stopped" in out
 
+    # The brand answered: replies went out on every platform, through the emulator.
+    assert re.search(r"the agent answered \d+ conversations in the console, the help desk", out)
+    assert "replies sent per platform" in out and "customers wrote again" in out
+    figures = json.loads(summary_file.read_text())
+    assert sum(figures["events"].values()) == figures["events_total"] == 80
+    assert len(figures["events"]) == 7  # every platform
+    assert set(figures["replies_sent"]) <= set(figures["events"])
+    assert sum(figures["replies_sent"].values()) == figures["answered"]["agent_or_helpdesk"] > 0
+    assert set(figures["conversations"]) == {"open", "waiting_customer", "resolved"}
+    assert figures["conversations"]["resolved"] > 0
+    assert figures["conversations"]["waiting_customer"] > 0
+    first = figures["first_response_ms"]
+    assert first["answered"] > 0 and 0 < first["p50"] <= first["p90"]
+
     # It used the groups and the alias it was given, not the defaults.
     es = elastic.client(settings)
     try:
-        assert es.count(index=own_names["SOCIALCARE_INDEX_ALIAS"])["count"] == 80
+        # the 80 messages, the customers' follow-ups and the brand's replies
+        indexed = es.count(index=own_names["SOCIALCARE_INDEX_ALIAS"])["count"]
+        assert indexed >= 80 + figures["follow_ups"] + figures["answered"]["agent_or_helpdesk"]
     finally:
         es.close()
     admin = kafka.admin_client(settings)
     try:
-        for role in ("CLASSIFY", "ROUTE", "INDEX"):
+        for role in ("CLASSIFY", "ROUTE", "INDEX", "CONVERSATIONS", "RESPOND"):
             group = own_names[f"SOCIALCARE_{role}_APP_ID"]
             assert admin.list_group_offsets({group: None})[group], f"{group} committed nothing"
     finally:
