@@ -1,7 +1,15 @@
-"""Language identification: lingua-language-detector vs py3langid on our corpus.
+"""Language identification as the classify worker does it, on text it never saw.
 
-Prints accuracy per language, overall, and on short texts (<= 5 words), and the
-speed of each, so the choice in services/classify/language.py is a measured one.
+Runs `LanguageIdentifier` (lingua) choosing among all 75 languages it knows and among
+the deployment's default languages (``SOCIALCARE_CLASSIFY_LANGUAGES``) over:
+
+- ``data/heldout/``: 50 messages per corpus language, written apart from the corpus;
+- ``data/langid/``: Croatian that looks Bosnian, Bosnian, Serbian in Latin script and
+  Montenegrin (all for the Croatian team), and Slovenian close to Croatian.
+
+A detection is right when routing's default neighbours (bs, sr -> hr) send it to the
+team of the expected language. Prints accuracy per language on short texts (six words
+or fewer) and on longer ones, and the speed of each detector.
 
     .venv/bin/python bench/langid.py
 """
@@ -10,81 +18,56 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
-import py3langid
-from lingua import IsoCode639_1, LanguageDetectorBuilder
+from socialcare.classify.language import LanguageIdentifier
+from socialcare.classify.settings import DEFAULT_LANGUAGES
+from socialcare.route.config import DEFAULT_CONFIG, load_config
 
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpus"
+DATA = Path(__file__).resolve().parent.parent / "data"
+SHORT_WORDS = 6
+
+
+def samples() -> list[tuple[str, str, str]]:
+    """(text, its label, the team that must get it)."""
+    rows = []
+    for path in sorted((DATA / "heldout").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            rows.append((row["text"], row["language"], row["language"]))
+    for path in sorted((DATA / "langid").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            rows.append((row["text"], f"{row['language']}*", row["expect"]))
+    return rows
 
 
 def main() -> None:
-    rows = [
-        json.loads(line)
-        for path in sorted(CORPUS.glob("*.jsonl"))
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
-    languages = sorted({r["language"] for r in rows})
-    texts = [r["text"] for r in rows]
-
-    restricted = LanguageDetectorBuilder.from_iso_codes_639_1(
-        *[getattr(IsoCode639_1, code.upper()) for code in languages]
-    ).build()
-    # Production cannot know the languages in advance: the unrestricted runs matter.
-    everything = LanguageDetectorBuilder.from_all_languages().build()
-    langid_all = py3langid.langid.LanguageIdentifier.from_model_file(
-        py3langid.langid.MODEL_FILE, norm_probs=True
-    )
-    langid = py3langid.langid.LanguageIdentifier.from_model_file(
-        py3langid.langid.MODEL_FILE, norm_probs=True
-    )
-    langid.set_languages(languages)
-
-    def lingua_with(detector):
-        def detect(text: str) -> str:
-            found = detector.detect_language_of(text)
-            return found.iso_code_639_1.name.lower() if found else "und"
-
-        return detect
-
-    runs = (
-        ("lingua, all 75 languages", lingua_with(everything)),
-        ("py3langid, all 97 languages", lambda text: langid_all.classify(text)[0]),
-        ("lingua, restricted to the corpus languages", lingua_with(restricted)),
-        ("py3langid, restricted to the corpus languages", lambda text: langid.classify(text)[0]),
-    )
-    for name, detect in runs:
-        detect(texts[0])
+    rows = samples()
+    neighbours = load_config(DEFAULT_CONFIG).languages.neighbours
+    print(f"{len(rows)} texts; * = data/langid (expected team in brackets)")
+    for name, languages in (("all 75", "all"), ("default", ",".join(DEFAULT_LANGUAGES))):
+        identify = LanguageIdentifier(languages=languages)
+        identify.detect(rows[0][0])
         started = time.perf_counter()
-        predicted = [detect(t) for t in texts]
-        elapsed = time.perf_counter() - started
-        right = Counter()
-        total = Counter()
-        short_right = short_total = 0
-        for row, guess in zip(rows, predicted, strict=True):
-            total[row["language"]] += 1
-            right[row["language"]] += guess == row["language"]
-            if len(row["text"].split()) <= 5:
-                short_total += 1
-                short_right += guess == row["language"]
-        per = ", ".join(f"{lang} {right[lang] / total[lang]:.0%}" for lang in languages)
-        print(
-            f"{name}: {sum(right.values()) / len(rows):.1%} overall, "
-            f"{short_right / max(1, short_total):.1%} on {short_total} short texts, "
-            f"{len(texts) / elapsed:,.0f} texts/s"
-        )
-        print(f"  {per}")
-        confusions = defaultdict(Counter)
-        for row, guess in zip(rows, predicted, strict=True):
-            if guess != row["language"]:
-                confusions[row["language"]][guess] += 1
-        worst = sorted(confusions.items(), key=lambda kv: -sum(kv[1].values()))[:4]
-        print(
-            "  most confused: "
-            + "; ".join(f"{lang} -> {dict(c.most_common(3))}" for lang, c in worst)
-        )
+        guesses = [identify.detect(text).code for text, _, _ in rows]
+        rate = len(rows) / (time.perf_counter() - started)
+        # label -> [short right, short, long right, long]
+        tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        for (text, label, expect), guess in zip(rows, guesses, strict=True):
+            slot = 0 if len(text.split()) <= SHORT_WORDS else 2
+            tally[label][slot] += neighbours.get(guess, guess) == expect
+            tally[label][slot + 1] += 1
+        print(f"\nlingua, {name} languages: {rate:,.0f} texts/s")
+        print(f"  {'language':<10} {'short':>9} {'longer':>9}")
+        for label, (sr, sn, lr, ln) in sorted(tally.items()):
+            print(f"  {label:<10} {sr:>4}/{sn:<4} {lr:>4}/{ln:<4}")
+        totals = [sum(t[i] for t in tally.values()) for i in range(4)]
+        print(f"  {'all':<10} {totals[0] / totals[1]:>9.1%} {totals[2] / totals[3]:>9.1%}")
+        for (text, label, expect), guess in zip(rows, guesses, strict=True):
+            if neighbours.get(guess, guess) != expect:
+                print(f"    {label} [{expect}] as {guess}: {text[:60]!r}")
 
 
 if __name__ == "__main__":

@@ -161,23 +161,45 @@ def evaluate_command(
     model: Path | None = typer.Option(
         None, help="Model directory (default: SOCIALCARE_MODEL_DIR)."
     ),
-    split: str = typer.Option("test", help="train, dev or test."),
-    output: Path | None = typer.Option(None, help="Also write the report as JSON here."),
+    split: list[str] = typer.Option(
+        ["test", "heldout"],
+        help="train, dev or test (the corpus split), or heldout (data/heldout, written "
+        "apart from the corpus); repeat for several.",
+    ),
+    output: Path | None = typer.Option(
+        None, help="Also write the reports as JSON here ({split: report})."
+    ),
     backend: Backend = typer.Option(
         "torch-fp32", help="Inference backend (torch-fp32 is the reference)."
     ),
 ) -> None:
-    """Accuracy and macro-F1 for intent and sentiment, per language and overall, with
-    confusion matrices: a table on stdout, JSON with --output."""
+    """Accuracy and macro-F1 for intent and sentiment and language-id accuracy, per
+    language and overall, with confusion matrices, on the test split and the held-out
+    set: tables on stdout, JSON with --output."""
     import json
 
     from socialcare.classify.evaluate import evaluate, table
+    from socialcare.classify.language import LanguageIdentifier
     from socialcare.classify.settings import ClassifySettings
+    from socialcare.route.config import load_config
+    from socialcare.route.settings import RouteSettings
 
-    report = evaluate(model or ClassifySettings().model_dir, split, backend=backend)
-    typer.echo(table(report))
+    settings = ClassifySettings()
+    unknown = [s for s in split if s not in ("train", "dev", "test", "heldout")]
+    if unknown:
+        typer.secho(f"unknown split: {', '.join(unknown)}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    languages = LanguageIdentifier(languages=settings.classify_languages)
+    # "team": right when routing sends the detected language to the right team
+    neighbours = load_config(RouteSettings().routing_config).languages.neighbours
+    model_dir = model or settings.model_dir
+    reports = {
+        name: evaluate(model_dir, name, backend=backend, languages=languages, neighbours=neighbours)
+        for name in split
+    }
+    typer.echo("\n\n".join(table(report) for report in reports.values()))
     if output:
-        output.write_text(json.dumps(report, indent=2))
+        output.write_text(json.dumps(reports, indent=2))
 
 
 @app.command()
@@ -214,7 +236,7 @@ def predict(
         raise typer.Exit(2)
     settings = ClassifySettings()
     predictor = Predictor(model or settings.model_dir, backend or settings.classify_backend)
-    languages = LanguageIdentifier()
+    languages = LanguageIdentifier(languages=settings.classify_languages)
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
     # Progress on stderr: stdout carries the JSONL.
     with Progress(transient=True, console=Console(stderr=True)) as progress:

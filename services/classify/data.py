@@ -1,8 +1,10 @@
-"""The labeled corpus and its fixed train/dev/test split.
+"""The labeled corpus and its fixed train/dev/test split; the held-out set.
 
 The split is a function of each message's text (a stable hash), so it never changes
 when files are added or reordered, and the same message is never both trained on and
-tested on.
+tested on. The held-out set (``data/heldout``) was written apart from the corpus (new
+scenarios, brands and writers) and is never trained, tuned or selected on: it says
+how the model does on text unlike anything it saw (data/README.md).
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from pathlib import Path
 
 from socialcare.schema import Intent, Sentiment
 
-CORPUS_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "corpus"
+DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
+CORPUS_DIR = DATA_DIR / "corpus"
+HELDOUT_DIR = DATA_DIR / "heldout"
+# Hard cases written to teach the boundaries the model confused (refund vs return in
+# transit, cancellation vs delivery, delivery thanks vs praise): training only.
+SUPPLEMENT_DIR = DATA_DIR / "supplement"
+HELDOUT = "heldout"
 INTENTS = [i.value for i in Intent]
 SENTIMENTS = [s.value for s in Sentiment]
 SPLITS = {"train": (0, 80), "dev": (80, 90), "test": (90, 100)}
@@ -35,6 +43,10 @@ def split_of(text: str) -> str:
 
 
 def load(corpus: Path = CORPUS_DIR, split: str | None = None) -> list[Example]:
+    """The corpus's examples (of one split), or with ``split="heldout"`` the whole
+    held-out set."""
+    if split == HELDOUT:
+        corpus, split = HELDOUT_DIR, None
     examples = []
     for path in sorted(corpus.glob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):

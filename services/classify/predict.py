@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from socialcare.classify.calibrate import softmax, temperatures
 from socialcare.classify.data import INTENTS, SENTIMENTS
 from socialcare.classify.export import INPUTS, INT8_FILE
 from socialcare.classify.tokenizer import load_tokenizer, pad, token_ids
@@ -71,6 +72,7 @@ class Predictor:
         self.backend = backend
         self.tokenizer = load_tokenizer(model_dir, max_length)
         self.batch_size = batch_size
+        self.temperatures = temperatures(model_dir)
         if backend == "onnx-int8":
             self._run = _onnx(model_dir, threads)
         else:
@@ -80,12 +82,23 @@ class Predictor:
         """Predictions in the order of ``texts``, which may be any number of them."""
         sequences = token_ids(self.tokenizer, texts)
         results: list[Prediction | None] = [None] * len(texts)
+        intent_t, sentiment_t = self.temperatures
         for chunk in batches_by_length([len(s) for s in sequences], self.batch_size):
             intent, sentiment, embedding = self._run(*pad([sequences[i] for i in chunk]))
-            intent_p, sentiment_p = _softmax(intent), _softmax(sentiment)
+            intent_p, sentiment_p = softmax(intent, intent_t), softmax(sentiment, sentiment_t)
             for row, index in enumerate(chunk):
                 results[index] = _prediction(intent_p[row], sentiment_p[row], embedding[row])
         return [r for r in results if r is not None]
+
+    def logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(intent, sentiment) logits of ``texts`` in their order, before any
+        temperature: what calibration is fitted on."""
+        sequences = token_ids(self.tokenizer, texts)
+        intent = np.zeros((len(texts), len(INTENTS)), dtype=np.float32)
+        sentiment = np.zeros((len(texts), len(SENTIMENTS)), dtype=np.float32)
+        for chunk in batches_by_length([len(s) for s in sequences], self.batch_size):
+            intent[chunk], sentiment[chunk], _ = self._run(*pad([sequences[i] for i in chunk]))
+        return intent, sentiment
 
     def predict_stream(self, texts: Iterable[str], chunk: int = 256) -> Iterator[Prediction]:
         buffer: list[str] = []
@@ -160,11 +173,6 @@ def _torch(model_dir: Path, backend: Backend, threads: int) -> Run:
         return intent, sentiment, embedding
 
     return run
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    exp = np.exp(logits - logits.max(-1, keepdims=True))
-    return exp / exp.sum(-1, keepdims=True)
 
 
 def _prediction(intent_p: np.ndarray, sentiment_p: np.ndarray, embedding: np.ndarray) -> Prediction:

@@ -43,7 +43,9 @@ class EventClassifier:
         self.predictor = Predictor(
             settings.model_dir, settings.classify_backend, threads=settings.classify_threads
         )
-        self.languages = LanguageIdentifier(max_chars=settings.classify_max_text_chars)
+        self.languages = LanguageIdentifier(
+            max_chars=settings.classify_max_text_chars, languages=settings.classify_languages
+        )
         self.max_chars = settings.classify_max_text_chars
 
     def classify(self, events: list[Event]) -> list[ClassifiedEvent]:

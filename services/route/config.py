@@ -39,11 +39,23 @@ class _Strict(BaseModel):
 class Languages(_Strict):
     staffed: list[Language] = Field(min_length=1)
     fallback: Language
+    # A language nobody staffs whose speakers one staffed team reads without a
+    # translator (bs -> hr): served there, without the translation flag.
+    neighbours: dict[Language, Language] = Field(default_factory=dict)
+    # The market of a brand account (its id -> language): what a message on it is
+    # taken to be written in when the detector cannot tell (und, or below
+    # min_confidence): "ok 👍" on the Croatian page is Croatian.
+    accounts: dict[str, Language] = Field(default_factory=dict)
+    min_confidence: float = Field(0.0, ge=0, le=1)
 
     @model_validator(mode="after")
-    def _fallback_is_staffed(self) -> Languages:
+    def _targets_are_staffed(self) -> Languages:
         if self.fallback not in self.staffed:
             raise ValueError(f"fallback {self.fallback!r} must be one of the staffed languages")
+        for kind, mapping in (("neighbour", self.neighbours), ("account language", self.accounts)):
+            for source, target in mapping.items():
+                if target not in self.staffed:
+                    raise ValueError(f"{kind} of {source!r}: {target!r} is not staffed")
         return self
 
 

@@ -303,11 +303,26 @@ def _longest_clock(minutes: float, hours: BusinessHours) -> timedelta:
 def _language_queue(
     event: ClassifiedEvent, config: RoutingConfig, trace: list[str]
 ) -> tuple[str, bool]:
-    language = event.classification.language
-    if language in config.languages.staffed:
+    """(language queue, needs translation): the detected language if staffed, else
+    its staffed neighbour, else the fallback; the account's market language when the
+    detector could not tell."""
+    languages = config.languages
+    c = event.classification
+    language = c.language
+    market = languages.accounts.get(event.brand_account_id)
+    if market and (language == UNDETERMINED or c.language_confidence < languages.min_confidence):
+        trace.append(
+            f"language: {language} ({c.language_confidence:.2f}) is no answer; account "
+            f"{event.brand_account_id} writes {market}"
+        )
+        language = market
+    if language in languages.staffed:
         trace.append(f"language: {language} is staffed")
         return language, False
-    fallback = config.languages.fallback
+    if neighbour := languages.neighbours.get(language):
+        trace.append(f"language: {language} is not staffed; its neighbour {neighbour} serves it")
+        return neighbour, False
+    fallback = languages.fallback
     if language == UNDETERMINED:
         trace.append(f"language: undetermined; fallback {fallback}, nothing to translate")
         return fallback, False

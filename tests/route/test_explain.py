@@ -35,6 +35,15 @@ def test_explain_json_prints_the_routing_block(tmp_path):
     assert routing["rule"] == "skill-map/public-complaint"
 
 
+def test_explain_shows_croatian_detected_as_bosnian_routed_to_the_croatian_team(tmp_path):
+    path = write_event(tmp_path, language="bs")
+    result = runner.invoke(app, ["route", "explain", "--event", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "language: bs is not staffed; its neighbour hr serves it" in result.output
+    assert "-> support.queue.hr.logistics" in result.output
+    assert "needs translation" not in result.output
+
+
 def test_explain_rejects_an_invalid_rules_file_with_its_line(tmp_path):
     rules = tmp_path / "rules.yaml"
     rules.write_text("version: 1\nlanguages:\n  staffed: [en]\n  fallbak: en\n")

@@ -32,6 +32,48 @@ def test_unstaffed_language_goes_to_the_fallback_needing_translation():
     assert (und.language_queue, und.needs_translation) == ("en", False)
 
 
+def test_a_neighbour_language_is_served_by_its_staffed_neighbour_without_translation():
+    # Croatian detected as Bosnian (issue 17: it went to the English team)
+    for language in ("bs", "sr"):
+        decision = route(classified(language=language), CONFIG, None, NOW)
+        assert decision.routing.queue == "support.queue.hr.logistics"
+        assert decision.routing.needs_translation is False
+        assert f"language: {language} is not staffed; its neighbour hr serves it" in decision.trace
+
+
+def test_an_accounts_market_language_decides_when_the_detector_cannot():
+    config = CONFIG.model_copy(
+        update={
+            "languages": CONFIG.languages.model_copy(
+                update={"accounts": {"brand-1": "hr"}, "min_confidence": 0.35}
+            )
+        }
+    )
+    sure = classified(language="sl")
+    doubt = sure.classification.model_copy(update={"language_confidence": 0.2})
+    unsure = sure.model_copy(update={"classification": doubt})
+    assert route(unsure, config, None, NOW).routing.language_queue == "hr"
+    assert route(classified(language="und"), config, None, NOW).routing.language_queue == "hr"
+    # a confident detection is believed, and an account without a market changes nothing
+    assert route(classified(language="sl"), config, None, NOW).routing.language_queue == "sl"
+    assert route(unsure, CONFIG, None, NOW).routing.language_queue == "sl"
+
+
+@pytest.mark.parametrize(
+    "languages,error",
+    [
+        ("{staffed: [en], fallback: en, neighbours: {bs: hr}}", "neighbour of 'bs': 'hr'"),
+        ("{staffed: [en], fallback: en, accounts: {'1': de}}", "account language of '1'"),
+    ],
+)
+def test_a_mapping_to_a_language_nobody_staffs_is_refused(languages, error):
+    text = DEFAULT_CONFIG.read_text().replace(
+        DEFAULT_CONFIG.read_text().split("languages:")[1].split("\n\n")[0], ""
+    )
+    with pytest.raises(ValueError, match=error):
+        parse_config(text.replace("languages:", f"languages: {languages}", 1))
+
+
 def test_staffed_language_gets_its_own_queue():
     routing = route(classified(language="kk"), CONFIG, None, NOW).routing
     assert (routing.queue, routing.needs_translation) == ("support.queue.kk.logistics", False)
