@@ -33,6 +33,7 @@ from kafka.partitioner.default import murmur2
 from socialcare import kafka
 from socialcare.conversations.settings import ConversationsSettings
 from socialcare.conversations.state import Input, Tracked, apply
+from socialcare.copartition import verify_copartitioned
 from socialcare.erasure import ErasureFollower, conversation_hash, subject_hash
 from socialcare.logging import get_logger
 from socialcare.offsets import offset_guard
@@ -291,6 +292,7 @@ def _add_agent(
 
     async def fold(stream: faust.StreamT) -> None:
         await keeper.erasures.caught_up()  # no input before every erasure is known
+        await verify_copartitioned(settings, keeper.table, [spec.name])
         await process_durably(stream, handle, service=SERVICE, guard=offset_guard(app, settings))
 
     # One agent per topic, named after it (faust names agents after their function).

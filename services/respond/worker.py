@@ -40,6 +40,7 @@ from pydantic import ValidationError
 
 from socialcare import kafka
 from socialcare.care import CUSTOMER_ERASED, target_erased
+from socialcare.copartition import verify_copartitioned
 from socialcare.erasure import ErasureFollower
 from socialcare.logging import get_logger
 from socialcare.offsets import offset_guard
@@ -221,6 +222,7 @@ def create_worker(settings: RespondSettings, transport: Transport | None = None)
     @app.agent(source)
     async def respond(stream: faust.StreamT) -> None:
         await responder.erasures.caught_up()  # no reply before every erasure is known
+        await verify_copartitioned(settings, responder.replies, [ACTIONS.name])
         await process_durably(
             stream, responder.handle, service=SERVICE, guard=offset_guard(app, settings)
         )

@@ -28,6 +28,7 @@ from kafka.partitioner.default import murmur2
 from pydantic import ValidationError
 
 from socialcare import kafka
+from socialcare.copartition import verify_copartitioned
 from socialcare.erasure import ErasureFollower, conversation_hash
 from socialcare.logging import get_logger
 from socialcare.offsets import offset_guard
@@ -291,6 +292,7 @@ def create_worker(settings: RouteSettings) -> RouteWorker:
     @app.agent(source)
     async def route_events(stream: faust.StreamT) -> None:
         await router.erasures.caught_up()  # no event before every erasure is known
+        await verify_copartitioned(settings, router.conversations, [CLASSIFIED.name])
         await process_durably(
             stream, router.handle, service=SERVICE, guard=offset_guard(app, settings)
         )
