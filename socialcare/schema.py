@@ -385,5 +385,59 @@ class Conversation(_Record):
     )
 
 
+class AlertStatus(StrEnum):
+    open = "open"
+    updated = "updated"
+    cleared = "cleared"
+
+
+class Alert(_Model):
+    """A spike in the inbound stream, on the compacted ``social.alerts`` (key
+    ``alert_id``): ``open`` when first raised, ``updated`` as it grows, ``cleared``
+    once the rate falls back. One alert per spike: every message of it has the same
+    ``alert_id``, and the latest is its state."""
+
+    alert_id: Id = Field(description="Stable for the life of the spike; the Kafka key.")
+    schema_version: Literal[1] = SCHEMA_VERSION
+    status: AlertStatus
+    intent: Intent | None = Field(None, description="The intent most of the spike's events have.")
+    terms: list[str] = Field(
+        default_factory=list,
+        description="Salient terms (casefolded words or word pairs) over-represented in the "
+        "window against the baseline, most frequent first; empty for a volume spike of "
+        "one intent, language or platform.",
+    )
+    dimensions: list[str] = Field(
+        default_factory=list,
+        description="Counts that spiked besides terms, e.g. 'intent=defect' or "
+        "'intent=defect,language=kk,platform=telegram'.",
+    )
+    languages: list[str] = Field(
+        default_factory=list, description="Languages of the spike's events, most frequent first."
+    )
+    platforms: list[str] = Field(
+        default_factory=list, description="Platforms of the spike's events, most frequent first."
+    )
+    since: UtcDatetime = Field(description="Start of the window in which it first spiked.")
+    window_seconds: float = Field(gt=0, description="Length of the counting window.")
+    count: int = Field(ge=0, description="The spike's events in the latest window.")
+    baseline: float = Field(ge=0, description="What the baseline expects in such a window.")
+    factor: float = Field(ge=0, description="count / baseline.")
+    events: int = Field(ge=0, description="The spike's events since it began.")
+    example_event_ids: list[Id] = Field(
+        default_factory=list, description="A few of the spike's events, first seen first."
+    )
+    updated_at: UtcDatetime
+    cleared_at: UtcDatetime | None = None
+
+    @property
+    def key(self) -> bytes:
+        """The Kafka message key: the alert id."""
+        return self.alert_id.encode()
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
 def event_id_for(platform: str, platform_message_id: str) -> str:
     return f"{platform}:{platform_message_id}"

@@ -26,8 +26,15 @@ def _documented_topics() -> dict[str, TopicSpec]:
 
 
 def _key_of(spec: TopicSpec) -> str:
-    # Compacted topics are keyed by what they keep the latest record of.
-    return "subject" if spec.config.get("cleanup.policy") == "compact" else "conversation_id"
+    return spec.key
+
+
+# Compacted topics are keyed by what they keep the latest record of.
+_KEY_NOTES = {
+    "subject": "keyed by subject (compacted: the latest record per person).",
+    "alert_id": "keyed by alert_id (compacted: the latest state per alert).",
+    "conversation_id": "keyed by conversation_id (the DLQ keeps the original record's key).",
+}
 
 
 def _retention(spec: TopicSpec) -> str:
@@ -45,12 +52,7 @@ def render() -> dict[str, str]:
             "$id": f"{name}.schema.json",
             **schema,
             "description": f"Topic {name} ({spec.partitions} partitions): {spec.description} "
-            "One UTF-8 JSON object per message, "
-            + (
-                "keyed by subject (compacted: the latest record per person)."
-                if _key_of(spec) == "subject"
-                else "keyed by conversation_id (the DLQ keeps the original record's key)."
-            ),
+            "One UTF-8 JSON object per message, " + _KEY_NOTES[_key_of(spec)],
         }
         files[f"{name}.schema.json"] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     return files

@@ -18,6 +18,7 @@ from socialcare.erasure import ErasureRecord
 from socialcare.schema import (
     Action,
     ActionResult,
+    Alert,
     ClassifiedEvent,
     Conversation,
     DeadLetter,
@@ -70,6 +71,7 @@ class TopicSpec:
     model: type[BaseModel]
     description: str
     config: dict[str, str] = field(default_factory=dict)
+    key: str = "conversation_id"  # what each message's Kafka key is
 
 
 RAW = TopicSpec(
@@ -107,6 +109,7 @@ ERASURES = TopicSpec(
     partitions=1,
     model=ErasureRecord,
     description="Erased customers (hashes only), one record per person; every store honours them.",
+    key="subject",
     # Compacted and never deleted: forgetting an erasure would let a replay bring the
     # person back.
     config={"cleanup.policy": "compact", "retention.ms": "-1"},
@@ -140,6 +143,21 @@ CONVERSATIONS = TopicSpec(
         "retention.ms": _retention_ms(RETENTION.conversations_days),
     },
 )
+# Stream analytics: one record per spike and change, keyed by alert_id.
+ALERTS = TopicSpec(
+    "social.alerts",
+    partitions=1,
+    model=Alert,
+    description="Spikes in the inbound stream (terms, intent, languages, platforms), "
+    "opened, updated and cleared (compacted: the latest state per alert).",
+    # Compacted, and deleted after the conversations' retention: an alert names no
+    # customer, but its example event ids point at their messages.
+    config={
+        "cleanup.policy": "compact,delete",
+        "retention.ms": _retention_ms(RETENTION.conversations_days),
+    },
+    key="alert_id",
+)
 
 PIPELINE_TOPICS: tuple[TopicSpec, ...] = (
     RAW,
@@ -150,6 +168,7 @@ PIPELINE_TOPICS: tuple[TopicSpec, ...] = (
     ACTIONS,
     ACTION_RESULTS,
     CONVERSATIONS,
+    ALERTS,
 )
 
 # The router's conversation table: compacted (latest state per conversation) and

@@ -14,6 +14,7 @@ def test_pipeline_topic_names_follow_the_design():
         "support.actions",
         "support.action-results",
         "support.conversations",
+        "social.alerts",
     ]
     assert all(t.partitions >= 1 for t in PIPELINE_TOPICS)
     assert RAW.partitions > 1  # conversations spread over partitions, one each
@@ -30,3 +31,10 @@ def test_queue_topics_carry_routed_events():
 def test_queue_topic_rejects_names_kafka_tools_would_mangle(language, skill):
     with pytest.raises(ValueError, match="invalid queue name part"):
         queue_topic(language, skill)
+
+
+def test_alerts_are_keyed_by_alert_id_and_compacted():
+    from socialcare.topics import ALERTS
+
+    assert ALERTS.key == "alert_id"
+    assert "compact" in ALERTS.config["cleanup.policy"]
