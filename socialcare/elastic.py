@@ -167,6 +167,11 @@ def conversations_index_name(settings: Settings, version: int = CONVERSATIONS_IN
     return f"{conversations_alias(settings)}-v{version}"
 
 
+# Fields of a conversation document that are not the state's own: measured from it at
+# indexing for the care metrics, and left out of the API's conversation states.
+CONVERSATION_MEASURES = ("first_response_ms", "resolution_ms", "answered_in_time")
+
+
 def conversation_mappings() -> dict[str, Any]:
     """Explicit mappings of one conversation state (socialcare.schema.Conversation).
 
@@ -192,6 +197,11 @@ def conversation_mappings() -> dict[str, Any]:
             ),
             "schema_version": {"type": "short"},
             "reopen_count": {"type": "integer"},
+            # Measured by the index worker (CONVERSATION_MEASURES), for the care metrics'
+            # aggregations: the cluster may run without scripting.
+            "first_response_ms": {"type": "long"},
+            "resolution_ms": {"type": "long"},
+            "answered_in_time": {"type": "boolean"},
             **dict.fromkeys(
                 (
                     "opened_at",
@@ -227,13 +237,17 @@ def conversation_mappings() -> dict[str, Any]:
 
 def ensure_conversations_index(es: Elasticsearch, settings: Settings) -> bool:
     """Create the conversations index behind its alias, unless the alias exists (it may
-    point at a newer version). Returns True when created now.
+    point at a newer version: then only fields added since are put on its mapping).
+    Returns True when created now.
 
     No template: the index is a projection of a compacted topic, so a new version is
     filled by replaying support.conversations, not by a reindex."""
     alias = conversations_alias(settings)
     name = conversations_index_name(settings)
     if es.indices.exists(index=name) or es.indices.exists_alias(name=alias):
+        # Fields added since it was created (the measures): new fields only, so an
+        # index of an older release takes them in place.
+        es.indices.put_mapping(index=alias, **conversation_mappings())
         return False
     try:
         es.indices.create(

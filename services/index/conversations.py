@@ -7,7 +7,7 @@ value) deletes it. Within a batch only each conversation's last record counts.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
@@ -28,7 +28,32 @@ class MissingKey(ValueError):
 
 
 def conversation_document(state: Conversation, indexed_at: datetime) -> dict[str, Any]:
-    return {**state.model_dump(mode="json"), "indexed_at": indexed_at.isoformat()}
+    return {
+        **state.model_dump(mode="json"),
+        "indexed_at": indexed_at.isoformat(),
+        **measures(state),
+    }
+
+
+def _millis(start: datetime, end: datetime | None) -> int | None:
+    return None if end is None else max(0, (end - start) // timedelta(milliseconds=1))
+
+
+def measures(state: Conversation) -> dict[str, Any]:
+    """What the care metrics aggregate (elastic.CONVERSATION_MEASURES), absent when not
+    known. A reopening moves ``opened_at`` but keeps the first contact's
+    ``first_response_at``: the first-response time of a reopened conversation is
+    unknown, so it is measured only for conversations never reopened."""
+    first = state.first_response_at if state.reopen_count == 0 else None
+    due = state.first_response_due_at
+    found = {
+        "first_response_ms": _millis(state.opened_at, first),
+        "resolution_ms": _millis(state.opened_at, state.resolved_at),
+        "answered_in_time": None
+        if state.first_response_at is None or due is None
+        else state.first_response_at <= due,
+    }
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def erased(erasures: Erasures, state: Conversation) -> bool:

@@ -23,6 +23,7 @@ from socialcare.search.routers import (
     conversations,
     docs,
     inbox,
+    metrics,
     search,
     similar,
     stats,
@@ -39,6 +40,7 @@ ROUTERS = (
     authors.router,
     similar.router,
     stats.router,
+    metrics.router,
 )
 UNAVAILABLE = {
     TransportError: "Elasticsearch is unavailable",

@@ -153,3 +153,61 @@ class ErasureReport(BaseModel):
     )
     erased_at: datetime
     audit_id: str
+
+
+class Share(BaseModel):
+    """A share and what it is made of, so a dashboard can judge it."""
+
+    share: float | None = Field(description="`count` / `of`; null when `of` is 0.")
+    count: int
+    of: int
+
+    @classmethod
+    def of_counts(cls, count: int, of: int) -> Share:
+        return cls(share=count / of if of else None, count=count, of=of)
+
+
+class Durations(BaseModel):
+    p50_ms: float | None = Field(description="Median, in milliseconds; null when none.")
+    p90_ms: float | None = Field(description="90th percentile, in milliseconds.")
+    count: int = Field(description="How many conversations were measured.")
+
+
+class CareFigures(BaseModel):
+    opened: int = Field(description="Conversations opened (or reopened) in the window.")
+    first_response: Durations = Field(
+        description="Wall-clock time from the first customer message to the first human or "
+        "help-desk answer, over the answered conversations never reopened (a reopening "
+        "moves the opening, not the first response)."
+    )
+    within_deadline: Share = Field(
+        description="Answered by the first-response deadline, of those with a deadline "
+        "that were answered or are past it unanswered."
+    )
+    overdue_unanswered: int = Field(
+        description="Not resolved, not answered, and past the deadline now."
+    )
+    resolved: Share = Field(description="Resolved now, of the conversations opened.")
+    resolution_time: Durations = Field(
+        description="Wall-clock time from the (latest) opening to the resolution."
+    )
+    reopened: Share = Field(description="Reopened at least once, of the conversations opened.")
+
+
+class CareGroup(CareFigures):
+    key: str | None = Field(
+        description="The group's value (the start of the day or hour, RFC 3339); null: none."
+    )
+
+
+class CareMetrics(BaseModel):
+    since: datetime | None
+    until: datetime | None
+    group_by: str | None
+    overall: CareFigures
+    groups: list[CareGroup] = Field(
+        description="One per value of `group_by`: largest first, or in time order by day or hour."
+    )
+    unavailable: dict[str, str] = Field(
+        description="Figures of the care metrics this deployment cannot give yet, and why."
+    )

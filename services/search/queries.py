@@ -72,8 +72,11 @@ class TimeWindow(BaseModel):
 
 
 MAX_STATS_BUCKETS = 1000
+# A chart a person reads at a glance: at most this many bars when the API picks.
+READABLE_BUCKETS = 100
 # Longest length of each calendar interval, finest first.
 INTERVALS: dict[str, timedelta] = {
+    "minute": timedelta(minutes=1),
     "hour": timedelta(hours=1),
     "day": timedelta(days=1),
     "week": timedelta(weeks=1),
@@ -84,12 +87,21 @@ INTERVALS: dict[str, timedelta] = {
 
 
 class StatsParams(TimeWindow):
-    interval: Literal["hour", "day", "week"] = Field(
-        "hour",
-        description="Width of the `over_time` buckets. When it would give more than "
-        f"{MAX_STATS_BUCKETS} buckets, the finest coarser one that does not (day, week, "
-        "month, quarter, year) is used; the answer's `interval` says which.",
+    interval: Literal["minute", "hour", "day", "week", "month"] | None = Field(
+        None,
+        description="Width of the `over_time` buckets. Absent: the finest that splits the "
+        f"window (`since` to `until`, or the messages' own span where one is absent) into "
+        f"at most {READABLE_BUCKETS}. When it would give more than {MAX_STATS_BUCKETS} "
+        "buckets, the finest coarser one that does not (day, week, month, quarter, year) "
+        "is used; the answer's `interval` says which.",
     )
+
+
+def _fits(names: list[str], span: timedelta, most: int) -> str:
+    for name in names:
+        if span // INTERVALS[name] + 2 <= most:  # +2: partial ends
+            return name
+    return names[-1]
 
 
 def stats_interval(requested: str, first_ms: float | None, last_ms: float | None) -> str:
@@ -98,11 +110,18 @@ def stats_interval(requested: str, first_ms: float | None, last_ms: float | None
     names = list(INTERVALS)[list(INTERVALS).index(requested) :]
     if first_ms is None or last_ms is None:
         return requested
-    span = timedelta(milliseconds=last_ms - first_ms)
-    for name in names:
-        if span // INTERVALS[name] + 2 <= MAX_STATS_BUCKETS:  # +2: partial ends
-            return name
-    return names[-1]
+    return _fits(names, timedelta(milliseconds=last_ms - first_ms), MAX_STATS_BUCKETS)
+
+
+def readable_interval(window: TimeWindow, first_ms: float | None, last_ms: float | None) -> str:
+    """The interval that splits the window (its missing ends: the first and last
+    message's epoch millis) into at most READABLE_BUCKETS: minutes for a few minutes
+    of traffic, weeks or months for a year."""
+    start = epoch_millis(window.since) if window.since else first_ms
+    end = epoch_millis(window.until) if window.until else last_ms
+    if start is None or end is None or end <= start:
+        return "hour"
+    return _fits(list(INTERVALS), timedelta(milliseconds=end - start), READABLE_BUCKETS)
 
 
 def _cursor_parses(value: str | None) -> str | None:
@@ -335,6 +354,11 @@ class InboxParams(BaseModel):
     assignee: Term | None = Field(
         None, description="Assigned to this agent; `me`: to the agent of the caller's key."
     )
+    overdue: bool = Field(
+        False,
+        description="Only those past their first-response deadline: the open breaches, "
+        "longest overdue first.",
+    )
     size: int = Field(20, ge=1, le=500)
     cursor: PageCursor = cursor_field(
         "`next_cursor` of the previous page.", pattern=INBOX_CURSOR_PATTERN
@@ -352,10 +376,16 @@ INBOX_SORT = [
 ]
 
 
-def inbox_body(params: InboxParams, agent: str) -> dict[str, Any]:
+def inbox_body(params: InboxParams, agent: str, now: datetime | None = None) -> dict[str, Any]:
     """Open conversations (waiting for us) with the filters of ``params``; ``agent``
-    is who `assignee=me` means."""
+    is who `assignee=me` means, ``now`` when `overdue` is."""
     clauses: list[dict[str, Any]] = [{"term": {"status": "open"}}]
+    unanswered: list[dict[str, Any]] = []
+    if params.overdue:
+        # A breach: not answered by now (a reopened one answered in time is none).
+        moment = now or datetime.now(UTC)
+        clauses.append({"range": {"first_response_due_at": {"lt": epoch_millis(moment)}}})
+        unanswered.append({"exists": {"field": "first_response_at"}})
     for name in INBOX_FILTERS:
         values = getattr(params, name)
         if values:
@@ -364,7 +394,7 @@ def inbox_body(params: InboxParams, agent: str) -> dict[str, Any]:
         assignee = agent if params.assignee == "me" else params.assignee
         clauses.append({"term": {"assignee": assignee}})
     body: dict[str, Any] = {
-        "query": {"bool": {"filter": clauses}},
+        "query": {"bool": {"filter": clauses, "must_not": unanswered}},
         "sort": INBOX_SORT,
         "size": params.size,
         "track_total_hits": True,

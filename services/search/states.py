@@ -20,7 +20,11 @@ async def conversation_state(
     """The latest indexed state; None when there is none (or no conversations index
     yet: a deployment not provisioned since the care loop came)."""
     try:
-        doc = await es.get(index=elastic.conversations_alias(settings), id=conversation_id)
+        doc = await es.get(
+            index=elastic.conversations_alias(settings),
+            id=conversation_id,
+            source_excludes=list(elastic.CONVERSATION_MEASURES),
+        )
     except NotFoundError:
         return None
     return ConversationState.model_validate(doc["_source"])

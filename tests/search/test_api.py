@@ -214,7 +214,7 @@ def test_a_cursor_goes_on_in_the_sort_of_its_first_page(api):
         ("/v1/search", {"since": "2026-11-20"}, "since"),  # not a date-time
         ("/v1/stats", {"until": "0.5"}, "until"),  # a Unix time to pydantic, not RFC 3339
         ("/v1/stats", {"until": "2026-11-20T09:00:00"}, "until"),  # no offset
-        ("/v1/stats", {"interval": "minute"}, "interval"),
+        ("/v1/stats", {"interval": "fortnight"}, "interval"),
         ("/v1/similar/twitter:m1", {"size": 0}, "size"),
         ("/v1/authors/twitter/u-anna/history", {"size": 201}, "size"),
     ],
@@ -250,7 +250,7 @@ def test_every_error_has_one_documented_shape(api):
         401: api.get("/v1/search"),
         403: api.get("/v1/search", headers={"X-API-Key": "guess"}),
         404: api.get("/v1/conversations/nope", headers=AGENT),
-        422: api.get("/v1/stats", params={"interval": "minute"}, headers=AGENT),
+        422: api.get("/v1/stats", params={"interval": "fortnight"}, headers=AGENT),
         405: api.post("/v1/search", headers=AGENT),
     }
     answers[404.1] = api.get("/v1/nothing-here", headers=AGENT)

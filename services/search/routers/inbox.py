@@ -1,5 +1,6 @@
 """``GET /v1/inbox``: the open conversations (waiting for us), soonest deadline first."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -23,15 +24,17 @@ async def inbox(
 ) -> Inbox:
     """Open conversations (the customer waits for us), soonest first-response deadline
     first (those without one last), filtered by queue, language, platform, priority
-    and assignee (`me`: the caller's agent). Page with `cursor`, like `/v1/search`."""
+    and assignee (`me`: the caller's agent), or to those past their deadline
+    (`overdue`). Page with `cursor`, like `/v1/search`."""
     try:
-        body = queries.inbox_body(params, caller.agent)
+        body = queries.inbox_body(params, caller.agent, datetime.now(UTC))
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     result = await es.search(
         index=elastic.conversations_alias(settings),
         # No conversations index yet (not provisioned since the care loop): empty.
         ignore_unavailable=True,
+        source_excludes=list(elastic.CONVERSATION_MEASURES),
         **body,
     )
     hits = result["hits"]["hits"]

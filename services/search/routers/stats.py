@@ -28,11 +28,9 @@ async def stats(
     # message: measure that span first, so years of data in hours cannot pass
     # Elasticsearch's bucket limit (a 400, which was a 500 here).
     span = await es.search(index=alias, size=0, query=scope, aggs=queries.span_aggs())
-    interval = queries.stats_interval(
-        window.interval,
-        span["aggregations"]["first"]["value"],
-        span["aggregations"]["last"]["value"],
-    )
+    first, last = (span["aggregations"][end]["value"] for end in ("first", "last"))
+    requested = window.interval or queries.readable_interval(window, first, last)
+    interval = queries.stats_interval(requested, first, last)
     result = await es.search(
         index=alias,
         size=0,

@@ -1,0 +1,139 @@
+"""The care metrics (``GET /v1/metrics/care``) as Elasticsearch aggregations over the
+conversations index, one document per conversation: its parameters, its aggregations
+and their reading. The durations and the deadline outcome are measured when a state
+is indexed (``socialcare.index.conversations.measures``), so nothing here needs
+scripting, which the cluster may not run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from socialcare.search.models import CareFigures, CareGroup, Durations, Share
+from socialcare.search.queries import Moment, epoch_millis
+
+# What the state does not carry (yet), said in every answer rather than left to guess.
+UNAVAILABLE = {
+    "intent": "conversation states carry no intent; count intents with /v1/stats",
+    "sentiment": "conversation states carry no sentiment; see /v1/stats for the messages'",
+    "csat": "no satisfaction survey answers are recorded yet",
+    "first_response_business_ms": "business-hours first-response time is not measured yet; "
+    "first_response is wall-clock",
+}
+GroupBy = Literal["platform", "language", "queue", "brand_account_id", "day", "hour"]
+CALENDAR: set[str] = {"day", "hour"}
+PERCENTS = [50, 90]
+# Groups by a field: more values than any deployment has queues or accounts.
+MAX_GROUPS = 500
+
+
+class CareParams(BaseModel):
+    since: Moment | None = Field(None, description="Opened at or after (RFC 3339).")
+    until: Moment | None = Field(None, description="Opened before (RFC 3339).")
+    group_by: GroupBy | None = Field(
+        None,
+        description="Split the figures by a field of the conversation, or by the day or "
+        "hour (UTC) it was opened.",
+    )
+
+
+def _durations(field: str) -> dict[str, Any]:
+    return {
+        f"{field}_p": {"percentiles": {"field": field, "percents": PERCENTS}},
+        f"{field}_n": {"value_count": {"field": field}},
+    }
+
+
+def figure_aggs(now: datetime) -> dict[str, Any]:
+    """The figures of one set of conversations (all, or one group's)."""
+    return {
+        **_durations("first_response_ms"),
+        **_durations("resolution_ms"),
+        "in_time": {"filter": {"term": {"answered_in_time": True}}},
+        "late": {"filter": {"term": {"answered_in_time": False}}},
+        "overdue": {
+            "filter": {
+                "bool": {
+                    "filter": [{"range": {"first_response_due_at": {"lt": epoch_millis(now)}}}],
+                    "must_not": [
+                        {"exists": {"field": "first_response_at"}},
+                        {"term": {"status": "resolved"}},
+                    ],
+                }
+            }
+        },
+        "resolved": {"filter": {"term": {"status": "resolved"}}},
+        "reopened": {"filter": {"range": {"reopen_count": {"gt": 0}}}},
+    }
+
+
+def _grouping(group_by: str) -> dict[str, Any]:
+    if group_by in CALENDAR:
+        # Only the days or hours with conversations: a wide window stays small.
+        return {
+            "date_histogram": {
+                "field": "opened_at",
+                "calendar_interval": group_by,
+                "min_doc_count": 1,
+            }
+        }
+    return {"terms": {"field": group_by, "size": MAX_GROUPS, "missing": ""}}
+
+
+def care_body(params: CareParams, now: datetime) -> dict[str, Any]:
+    window: dict[str, int] = {}
+    if params.since:
+        window["gte"] = epoch_millis(params.since)
+    if params.until:
+        window["lt"] = epoch_millis(params.until)
+    query = {"range": {"opened_at": window}} if window else {"match_all": {}}
+    figures = figure_aggs(now)
+    aggs: dict[str, Any] = {"overall": {"filter": {"match_all": {}}, "aggs": figures}}
+    if params.group_by:
+        aggs["groups"] = {**_grouping(params.group_by), "aggs": figures}
+    return {"query": query, "size": 0, "aggs": aggs}
+
+
+def _read_durations(agg: dict[str, Any], field: str) -> Durations:
+    values = agg.get(f"{field}_p", {}).get("values", {})
+    return Durations(
+        p50_ms=values.get("50.0"),
+        p90_ms=values.get("90.0"),
+        count=agg.get(f"{field}_n", {}).get("value", 0),
+    )
+
+
+def read_figures(agg: dict[str, Any]) -> dict[str, Any]:
+    """The figures of one bucket (empty: no conversations index yet)."""
+    opened = agg.get("doc_count", 0)
+
+    def count(name: str) -> int:
+        return agg.get(name, {}).get("doc_count", 0)
+
+    in_time, overdue = count("in_time"), count("overdue")
+    return {
+        "opened": opened,
+        "first_response": _read_durations(agg, "first_response_ms"),
+        "within_deadline": Share.of_counts(in_time, in_time + count("late") + overdue),
+        "overdue_unanswered": overdue,
+        "resolved": Share.of_counts(count("resolved"), opened),
+        "resolution_time": _read_durations(agg, "resolution_ms"),
+        "reopened": Share.of_counts(count("reopened"), opened),
+    }
+
+
+def read_overall(aggs: dict[str, Any]) -> CareFigures:
+    return CareFigures(**read_figures(aggs.get("overall", {})))
+
+
+def read_groups(aggs: dict[str, Any], group_by: str | None) -> list[CareGroup]:
+    buckets = aggs.get("groups", {}).get("buckets", [])
+    return [
+        CareGroup(
+            key=b["key_as_string"] if group_by in CALENDAR else (b["key"] or None),
+            **read_figures(b),
+        )
+        for b in buckets
+    ]
