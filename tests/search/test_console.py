@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from socialcare import elastic
+from socialcare.index.conversations import conversation_document
+from socialcare.schema import Conversation
 from socialcare_dev.pipeline import ServiceProcess, free_port
 from tests.support.browser import chromium, shot
 from tests.support.paths import REPO
@@ -64,6 +66,37 @@ def _shifted(event, created):
     )
 
 
+def put_conversations(es, settings) -> None:
+    """Three conversations for the Metrics tab: one answered in time and resolved, one
+    answered late, one unanswered past its deadline (an open breach)."""
+    opened = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    states = [
+        {"first_response_at": opened + timedelta(minutes=5), "status": "resolved",
+         "resolved_at": opened + timedelta(hours=1)},
+        {"first_response_at": opened + timedelta(minutes=90), "status": "waiting_customer"},
+        {"status": "open"},
+    ]  # fmt: skip
+    alias = elastic.conversations_alias(settings)
+    for n, fields in enumerate(states):
+        state = Conversation.model_validate(
+            {
+                "conversation_id": f"metrics-{n}",
+                "platform": "telegram",
+                "brand_account_id": "brand",
+                "queue": "support.queue.en.general",
+                "language": "en",
+                "opened_at": opened,
+                "first_response_due_at": opened + timedelta(minutes=30),
+                "last_activity_at": opened,
+                **fields,
+            }
+        )
+        es.index(
+            index=alias, id=state.conversation_id, document=conversation_document(state, opened)
+        )
+    es.indices.refresh(index=alias)
+
+
 @pytest.fixture(scope="module")
 def console(search_settings, tmp_path_factory):
     settings = search_settings.model_copy(
@@ -71,6 +104,8 @@ def console(search_settings, tmp_path_factory):
     )
     es = elastic.client(settings)
     elastic.ensure_index(es, settings)
+    elastic.ensure_conversations_index(es, settings)
+    put_conversations(es, settings)
     es.close()
     assert index_events(settings, console_events()) == {}
     port = free_port()
@@ -228,6 +263,38 @@ def test_the_console_works_under_its_content_security_policy(console, browser):
         assert colour == "rgb(201, 60, 60)"
         page.locator("#results .card").first.click()
         page.wait_for_selector("#detail-view:not([hidden]) #detail .card")
+        assert page.evaluate("window.cspViolations") == []
+    finally:
+        page.close()
+
+
+def test_the_metrics_tab_shows_the_care_figures_and_the_open_breaches(console, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation', (e) =>"
+        " window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));"
+    )
+    try:
+        page.goto(console)
+        page.fill("#api-key", AGENT_KEY)
+        page.click("#key-form button")
+        page.click("#tab-metrics")
+        page.wait_for_selector("#metrics-tiles .tile")
+        tiles = page.locator("#metrics-tiles .tile")
+        assert tiles.nth(0).inner_text().split("\n")[:2] == ["OPENED", "3"]
+        # One in time, one late, one unanswered past the deadline.
+        assert tiles.nth(2).inner_text().split("\n")[1:] == ["33 %", "1 of 3"]
+        assert page.locator("#metrics-chart rect").count() > 0
+        page.wait_for_selector("#metrics-breaches .card")
+        assert page.locator("#metrics-breaches .card").count() == 1
+        assert "metrics-2" in page.inner_text("#metrics-breaches")
+        assert "support.queue.en.general" in page.inner_text("#metrics-sla")
+        shot(page, "metrics")
+        page.locator("#metrics-breaches .card").first.click()
+        page.wait_for_selector("#detail-view:not([hidden])")
+        page.click("#back")
+        assert page.is_visible("#metrics-view")
         assert page.evaluate("window.cspViolations") == []
     finally:
         page.close()

@@ -148,17 +148,21 @@ async function search(reset = true) {
   $("more").hidden = !cursor;
 }
 
-// Two lists (the inbox, the search results) and the detail of one thread. The inbox's
-// filters, or the search form and dashboard, stay above a thread opened from them.
+// Three lists (the inbox, the search results, the metrics) and the detail of one
+// thread. The list's filters (the inbox's, the search form and dashboard, the metrics
+// range) stay above a thread opened from it.
 function showView(which) {
-  if (which !== "detail") list = which === "inbox" ? "inbox" : "search";
+  if (which !== "detail") list = which === "results" ? "search" : which;
   $("inbox-form").hidden = list !== "inbox";
   $("search-panel").hidden = list !== "search";
+  $("metrics-form").hidden = list !== "metrics";
   $("inbox-view").hidden = which !== "inbox";
   $("results-view").hidden = which !== "results";
+  $("metrics-view").hidden = which !== "metrics";
   $("detail-view").hidden = which !== "detail";
-  $("tab-inbox").classList.toggle("current", list === "inbox");
-  $("tab-search").classList.toggle("current", list === "search");
+  for (const name of ["inbox", "search", "metrics"]) {
+    $(`tab-${name}`).classList.toggle("current", list === name);
+  }
 }
 
 // A thread in the detail view; `conversation` (its id and state) when it is one
@@ -233,21 +237,27 @@ async function openSimilar(event) {
 
 async function dashboard() {
   const { since, until } = formParams();
-  const body = await api("/v1/stats", { query: { since, until, interval: "day" } });
+  // No interval: the API picks the bucket that suits the range (minutes to months).
+  const body = await api("/v1/stats", { query: { since, until } });
   $("dash-total").textContent = body.total.toLocaleString();
   $("dash-breached").textContent = body.sla_breached.toLocaleString();
   $("dash-languages").textContent = Object.entries(body.language).slice(0, 5)
     .map(([lang, n]) => `${lang} ${n}`).join(" · ") || "–";
   $("dash-sentiment").textContent = Object.entries(body.sentiment)
     .map(([s, n]) => `${s} ${n}`).join(" · ") || "–";
-  drawChart($("dash-chart"), body.over_time, "intent", INTENT_COLORS);
-  drawChart($("dash-sentiment-chart"), body.over_time, "sentiment", SENTIMENT_COLORS);
+  drawChart($("dash-chart"), body.over_time, "intent", INTENT_COLORS, body.interval);
+  drawChart($("dash-sentiment-chart"), body.over_time, "sentiment", SENTIMENT_COLORS, body.interval);
   $("dash-legend").innerHTML = Object.entries(INTENT_COLORS)
     .map(([intent]) => `<span><i class="swatch-${intent}"></i>${intent}</span>`).join("");
 }
 
+// A bucket's start as its interval reads: the time for minutes and hours, else the day.
+function bucketLabel(start, interval) {
+  return ["minute", "hour"].includes(interval) ? start.slice(0, 16).replace("T", " ") : start.slice(0, 10);
+}
+
 // Stacked bars per time bucket: one colour per label of `field` (intent or sentiment).
-function drawChart(svg, buckets, field, colors) {
+function drawChart(svg, buckets, field, colors, interval = "day") {
   const width = svg.clientWidth || 300, height = 60;
   const max = Math.max(1, ...buckets.map((b) => b.total));
   const barWidth = buckets.length ? width / buckets.length : width;
@@ -257,7 +267,7 @@ function drawChart(svg, buckets, field, colors) {
     for (const [label, color] of Object.entries(colors)) {
       const h = ((bucket[field][label] || 0) / max) * height;
       y -= h;
-      if (h > 0) bars += `<rect x="${i * barWidth + 1}" y="${y}" width="${Math.max(1, barWidth - 2)}" height="${h}" fill="${color}"><title>${esc(bucket.start.slice(0, 10))} ${label}: ${bucket[field][label]}</title></rect>`;
+      if (h > 0) bars += `<rect x="${i * barWidth + 1}" y="${y}" width="${Math.max(1, barWidth - 2)}" height="${h}" fill="${color}"><title>${esc(bucketLabel(bucket.start, interval))} ${label}: ${bucket[field][label]}</title></rect>`;
     }
   });
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
@@ -397,7 +407,8 @@ $("inbox-form").addEventListener("submit", (event) => { event.preventDefault(); 
 $("inbox-more").addEventListener("click", () => quietly(loadInbox)(false));
 $("search-form").addEventListener("submit", (event) => { event.preventDefault(); refresh(); });
 $("more").addEventListener("click", () => quietly(search)(false));
-$("back").addEventListener("click", () => (list === "inbox" ? openInbox() : showView("results")));
+$("back").addEventListener("click", () => ({ inbox: openInbox, metrics: openMetrics }[list]
+  || (() => showView("results")))());
 $("reply-send").addEventListener("click", () => quietly(act)("reply", { text: $("reply-text").value }));
 $("note-add").addEventListener("click", () => quietly(act)("note", { text: $("reply-text").value }));
 $("assign-me").addEventListener("click", () => quietly(act)("assign", { agent: "me" }));
