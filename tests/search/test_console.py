@@ -147,6 +147,16 @@ def sign_in(page, key=AGENT_KEY):
     page.click("#tab-search")
 
 
+def record_csp_violations(page) -> None:
+    """Collect the page's policy violations in ``window.cspViolations`` (an init script
+    comes from the browser, not the page: the policy does not block it)."""
+    page.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation', (e) =>"
+        " window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));"
+    )
+
+
 def test_search_with_highlights_badges_and_dashboard(page):
     sign_in(page)
     page.wait_for_selector("#results .card")
@@ -244,12 +254,7 @@ def test_a_refused_key_shows_a_clear_error(page):
 
 def test_the_console_works_under_its_content_security_policy(console, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    # Init scripts come from the browser, not the page: the policy does not block this.
-    page.add_init_script(
-        "window.cspViolations = [];"
-        "document.addEventListener('securitypolicyviolation', (e) =>"
-        " window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));"
-    )
+    record_csp_violations(page)
     try:
         response = page.goto(console)
         policy = response.headers["content-security-policy"]
@@ -270,11 +275,7 @@ def test_the_console_works_under_its_content_security_policy(console, browser):
 
 def test_the_metrics_tab_shows_the_care_figures_and_the_open_breaches(console, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.add_init_script(
-        "window.cspViolations = [];"
-        "document.addEventListener('securitypolicyviolation', (e) =>"
-        " window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));"
-    )
+    record_csp_violations(page)
     try:
         page.goto(console)
         page.fill("#api-key", AGENT_KEY)
@@ -314,11 +315,7 @@ def test_no_other_site_can_frame_the_console(console, browser):
 
 def test_the_docs_page_runs_its_own_inline_script_and_nothing_else(console, browser):
     page = browser.new_page()
-    page.add_init_script(
-        "window.cspViolations = [];"
-        "document.addEventListener('securitypolicyviolation', (e) =>"
-        " window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));"
-    )
+    record_csp_violations(page)
     try:
         # Swagger UI itself comes from its CDN, which this closed network cannot reach;
         # the inline script that starts it must be allowed by its hash.
