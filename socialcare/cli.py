@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from socialcare import schema_export
+from socialcare.alerts.cli import app as alerts_app
 from socialcare.classify.cli import app as classify_app
 from socialcare.conversations.cli import app as conversations_app
 from socialcare.index.cli import app as index_app
@@ -32,6 +33,7 @@ app.add_typer(classify_app, name="classify")
 app.add_typer(route_app, name="route")
 app.add_typer(respond_app, name="respond")
 app.add_typer(conversations_app, name="conversations")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(index_app, name="index")
 app.add_typer(search_app, name="search")
 

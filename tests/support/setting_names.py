@@ -9,6 +9,7 @@ from socialcare_dev.settings import StackSettings
 
 def all_setting_names() -> set[str]:
     """Every SOCIALCARE_* variable: the shared settings and each service's additions."""
+    from socialcare.alerts.settings import AlertsSettings
     from socialcare.classify.settings import ClassifySettings
     from socialcare.conversations.settings import ConversationsSettings
     from socialcare.erasure import ErasureSettings
@@ -24,6 +25,7 @@ def all_setting_names() -> set[str]:
         RouteSettings,
         RespondSettings,
         ConversationsSettings,
+        AlertsSettings,
         SearchSettings,
         IndexSettings,
         ClassifySettings,
