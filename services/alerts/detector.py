@@ -40,6 +40,7 @@ CAUTION = 2.0
 MAX_TERMS = 8
 EXAMPLES = 5
 _GROWTH = 1.25  # re-publish an alert once it has this many times the events it had
+_NAMED = 0.25  # an alert names the keys in at least this share of its events
 _JOIN = 0.5  # a spiking key joins an alert when this share of its events are the alert's
 _SEEN_CAP = 100_000  # event ids remembered per alert (counting beyond stops, not the alert)
 
@@ -83,11 +84,14 @@ class _Spike:
     named: Counter[Key] = field(default_factory=Counter)  # the spike's events per key
     published: tuple[int, frozenset[str]] | None = None  # (events, what it named)
     strongest: Score | None = None
+    # The key furthest above its baseline (a product name rather than a common word
+    # that came with it): an event is the spike's when it has this key.
+    core: Key | None = None
     count: int = 0
 
     def matches(self, keys: frozenset[Key]) -> bool:
-        terms = {k for k in self.keys if k[0] == TERM}
-        return bool(keys & (terms or self.keys))
+        """Whether an event is the spike's: it has the spike's most telling key."""
+        return (self.core in keys) if self.core else bool(keys & self.keys)
 
     def take(self, observation: Observation, keys: frozenset[Key]) -> None:
         self.count += 1
@@ -199,6 +203,8 @@ class Detector:
         """The spike's message now: cleared, updated, opened, or None (nothing new)."""
         scores = [self.score(key) for key in spike.keys]
         live = [s for s in scores if self.elevated(s)]
+        if live:
+            spike.core = self._core(live)
         spike.count = 0
         for observation, keys in self.windows.observations():
             if spike.matches(keys):
@@ -217,6 +223,20 @@ class Detector:
             return None
         spike.published = (len(spike.seen), named)
         return self._message(spike, status)
+
+    def _core(self, live: list[Score]) -> Key:
+        """The spike's most telling key: of its terms, the one whose events most often
+        have another of them too (``voltbuds pro`` rather than ``pro``, which steady
+        messages have as well), then the most frequent."""
+        scores = [s for s in live if s.key[0] == TERM] or live
+        keys = {s.key for s in scores}
+        events = [k for _, k in self.windows.observations() if k & keys]
+
+        def cohesion(score: Score) -> float:
+            having = [k for k in events if score.key in k]
+            return sum(1 for k in having if len(k & keys) > 1) / max(len(having), 1)
+
+        return max(scores, key=lambda s: (cohesion(s), s.count, len(s.key[1]))).key
 
     def _message(self, spike: _Spike, status: AlertStatus) -> Alert:
         assert self.windows.clock is not None
@@ -244,8 +264,11 @@ class Detector:
         )
 
     def _ranked(self, spike: _Spike, kind: str) -> list[Key]:
-        """The spike's keys of one kind, the most of its events first (over its life)."""
+        """The spike's keys of one kind, the most of its events first (over its life),
+        leaving out those in less than a quarter of its events (words that came with it)."""
         keys = [k for k in spike.keys if k[0] == kind]
+        most = max((spike.named[k] for k in keys), default=0)
+        keys = [k for k in keys if spike.named[k] >= _NAMED * most]
         return sorted(keys, key=lambda k: (-spike.named[k], -len(k[1]), k[1]))
 
 
