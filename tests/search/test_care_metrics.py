@@ -14,8 +14,9 @@ from socialcare import elastic
 from socialcare.index.conversations import conversation_document
 from socialcare.schema import Conversation
 from socialcare.search.api import create_app
-from socialcare.search.queries import TimeWindow, readable_interval
+from socialcare.search.queries import TimeWindow
 from socialcare.search.settings import SearchSettings
+from socialcare.search.stats_queries import readable_interval
 from tests.support.search_index import drop_index
 
 pytestmark = pytest.mark.integration
