@@ -19,6 +19,7 @@ from socialcare.search import middleware
 from socialcare.search.deps import ElasticDep, SettingsDep
 from socialcare.search.routers import (
     actions,
+    alerts,
     authors,
     conversations,
     docs,
@@ -41,6 +42,7 @@ ROUTERS = (
     similar.router,
     stats.router,
     metrics.router,
+    alerts.router,
 )
 UNAVAILABLE = {
     TransportError: "Elasticsearch is unavailable",
