@@ -36,6 +36,7 @@ def isolated_pipeline(settings: Settings, workdir: Path) -> Iterator[tuple[Pipel
         "SOCIALCARE_CLASSIFY_APP_ID": (f"e2e-classify-{run}", RAW.name),
         "SOCIALCARE_ROUTE_APP_ID": (f"e2e-route-{run}", CLASSIFIED.name),
         "SOCIALCARE_CONVERSATIONS_APP_ID": (f"e2e-conversations-{run}", ROUTED.name),
+        "SOCIALCARE_ALERTS_APP_ID": (f"e2e-alerts-{run}", CLASSIFIED.name),
         "SOCIALCARE_INDEX_APP_ID": (f"e2e-index-{run}", ROUTED.name),
         "SOCIALCARE_RESPOND_APP_ID": (f"e2e-respond-{run}", ACTIONS.name),
     }

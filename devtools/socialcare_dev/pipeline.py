@@ -75,6 +75,7 @@ ROLES: dict[str, tuple[list[str], str]] = {
     "classify": (["classify", "worker"], "SOCIALCARE_CLASSIFY_WEB_PORT"),
     "route": (["route", "worker"], "SOCIALCARE_ROUTE_WEB_PORT"),
     "conversations": (["conversations", "worker"], "SOCIALCARE_CONVERSATIONS_WEB_PORT"),
+    "alerts": (["alerts", "worker"], "SOCIALCARE_ALERTS_WEB_PORT"),
     "index": (["index", "worker"], "SOCIALCARE_INDEX_WEB_PORT"),
     "search": (["search", "serve"], "SOCIALCARE_SEARCH_PORT"),
     "respond": (["respond", "worker"], "SOCIALCARE_RESPOND_WEB_PORT"),
