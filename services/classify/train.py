@@ -22,10 +22,23 @@ import torch
 from torch import nn
 from transformers import get_linear_schedule_with_warmup
 
-from socialcare.classify.data import CORPUS_DIR, INTENTS, SENTIMENTS, Example, load
+from socialcare.classify.calibrate import CALIBRATION_FILE, calibration_report
+from socialcare.classify.data import (
+    CORPUS_DIR,
+    INTENTS,
+    SENTIMENTS,
+    SUPPLEMENT_DIR,
+    Example,
+    load,
+)
 from socialcare.classify.export import export_int8
 from socialcare.classify.model import Classifier
+from socialcare.classify.predict import Predictor
 from socialcare.classify.tokenizer import encode, load_tokenizer
+
+# What training does besides the data and the settings hashed with it: a model cached
+# under an older recipe (before calibration) is trained again, not restored.
+RECIPE = "calibrated-1"
 
 
 @dataclass
@@ -33,6 +46,8 @@ class TrainConfig:
     base: Path
     out: Path
     corpus: Path = CORPUS_DIR
+    # Trained on in full besides the corpus's train split (None: the corpus alone).
+    supplement: Path | None = SUPPLEMENT_DIR
     epochs: int = 3
     batch_size: int = 16
     learning_rate: float = 5e-5
@@ -70,7 +85,7 @@ def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None
     model = Classifier.from_base(config.base)
     if config.freeze_embeddings:
         model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
-    examples = load(config.corpus, split="train")
+    examples = training_examples(config)
     if not examples:
         raise ValueError(f"no training examples in {config.corpus}")
     started = time.perf_counter()
@@ -83,6 +98,7 @@ def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None
     tokenizer_file = config.base / "tokenizer.json"
     (config.out / "tokenizer.json").write_bytes(tokenizer_file.read_bytes())
     export_int8(config.out)
+    calibration = _calibrate(config.out, config.corpus)
     step = len(losses)
     report = {
         "version": version,
@@ -92,9 +108,36 @@ def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None
         "seconds": round(elapsed, 1),
         "seconds_per_step": round(elapsed / max(1, step), 3),
         "final_loss": round(float(np.mean(losses[-20:])), 4),
+        "calibration": calibration,
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
     }
     (config.out / "training.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def training_examples(config: TrainConfig) -> list[Example]:
+    examples = load(config.corpus, split="train")
+    if config.supplement is not None and config.supplement.is_dir():
+        examples += load(config.supplement)
+    return examples
+
+
+def _calibrate(model_dir: Path, corpus: Path) -> dict:
+    """Fit each head's temperature on the dev split, with the backend the worker runs
+    by default, and write calibration.json (see calibrate.py)."""
+    dev = load(corpus, split="dev")
+    if not dev:
+        return {}
+    intent, sentiment = Predictor(model_dir, "onnx-int8").logits([e.text for e in dev])
+    report = {
+        "split": "dev",
+        "examples": len(dev),
+        "intent": calibration_report(intent, np.array([INTENTS.index(e.intent) for e in dev])),
+        "sentiment": calibration_report(
+            sentiment, np.array([SENTIMENTS.index(e.sentiment) for e in dev])
+        ),
+    }
+    (model_dir / CALIBRATION_FILE).write_text(json.dumps(report, indent=2))
     return report
 
 
@@ -156,7 +199,7 @@ def _optimizer(model: Classifier, config: TrainConfig, total: int) -> tuple[Any,
 
 def expected_version(config: TrainConfig) -> str:
     """The version `train` would write for this corpus and configuration."""
-    return _version(config, load(config.corpus, split="train"))
+    return _version(config, training_examples(config))
 
 
 def is_current(config: TrainConfig) -> bool:
@@ -175,7 +218,7 @@ def _version(config: TrainConfig, examples: list[Example]) -> str:
         digest.update(f"{e.text}\t{e.intent}\t{e.sentiment}\n".encode())
     digest.update(
         json.dumps(
-            [config.seed, config.epochs, config.max_steps, config.freeze_embeddings]
+            [config.seed, config.epochs, config.max_steps, config.freeze_embeddings, RECIPE]
         ).encode()
     )
     return f"e5-small-care-{digest.hexdigest()[:10]}"

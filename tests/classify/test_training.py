@@ -10,6 +10,7 @@ import pytest
 from safetensors.numpy import load_file
 from typer.testing import CliRunner
 
+from socialcare.classify.calibrate import softmax, temperatures
 from socialcare.classify.data import INTENTS, SENTIMENTS, load, split_of
 from socialcare.classify.evaluate import evaluate, table
 from socialcare.classify.predict import BACKENDS, Predictor
@@ -29,7 +30,8 @@ def test_split_is_stable_and_disjoint(tiny_corpus):
 @pytest.fixture(scope="module")
 def trained(tiny_base, tiny_corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("model")
-    report = train(TrainConfig(base=tiny_base, out=out, corpus=tiny_corpus, epochs=2))
+    config = TrainConfig(base=tiny_base, out=out, corpus=tiny_corpus, supplement=None, epochs=2)
+    report = train(config)
     return out, report
 
 
@@ -44,6 +46,7 @@ def test_training_writes_a_complete_model_directory(trained):
         "VERSION",
         "training.json",
         "model.int8.onnx",
+        "calibration.json",
     ):
         assert (out / name).exists(), name
     assert json.loads((out / "labels.json").read_text()) == {
@@ -56,7 +59,7 @@ def test_training_writes_a_complete_model_directory(trained):
 
 def test_the_same_seed_gives_the_same_model(tiny_base, tiny_corpus, tmp_path, trained):
     out, _ = trained
-    train(TrainConfig(base=tiny_base, out=tmp_path, corpus=tiny_corpus, epochs=2))
+    train(TrainConfig(base=tiny_base, out=tmp_path, corpus=tiny_corpus, supplement=None, epochs=2))
     first, again = (
         load_file(str(out / "heads.safetensors")),
         load_file(str(tmp_path / "heads.safetensors")),
@@ -105,7 +108,8 @@ def test_the_onnx_backend_never_imports_torch(trained):
 def test_evaluation_report_and_table(trained, tiny_corpus):
     out, _ = trained
     report = evaluate(out, split="train", corpus=tiny_corpus)
-    assert set(report["overall"]) == {"intent", "sentiment"}
+    assert set(report["overall"]) == {"intent", "sentiment", "language"}
+    assert 0 <= report["overall"]["language"]["accuracy"] <= 1
     assert 0 <= report["overall"]["intent"]["macro_f1"] <= 1
     assert set(report["confusion"]["intent"]) == set(INTENTS)
     assert (
@@ -143,7 +147,8 @@ def test_a_short_run_on_the_real_base_encoder(tiny_corpus, tmp_path):
     if not (base / "config.json").exists():
         result = CliRunner().invoke(app, ["classify", "convert-base", "--dest", str(base)])
         assert result.exit_code == 0, result.output
-    report = train(TrainConfig(base=base, out=tmp_path, corpus=tiny_corpus, max_steps=3))
+    config = TrainConfig(base=base, out=tmp_path, corpus=tiny_corpus, supplement=None, max_steps=3)
+    report = train(config)
     assert report["steps"] == 3
     assert len(Predictor(tmp_path).predict(["Wo ist mein Paket?"])[0].embedding) == 384
 
@@ -211,3 +216,18 @@ def test_the_int8_default_stays_within_a_point_of_fp32():
     for task in ("intent", "sentiment"):
         fp32, int8 = (reports[b]["overall"][task]["macro_f1"] for b in reports)
         assert int8 >= fp32 - 0.01, (task, fp32, int8)
+
+
+def test_the_scores_are_softmax_at_the_fitted_temperature(trained, tiny_corpus):
+    out, report = trained
+    calibration = json.loads((out / "calibration.json").read_text())
+    assert calibration == report["calibration"]
+    intent_t, sentiment_t = temperatures(out)
+    assert intent_t == calibration["intent"]["temperature"] > 0
+    assert sentiment_t == calibration["sentiment"]["temperature"] > 0
+    texts = [e.text for e in load(tiny_corpus)][:6]
+    predictor = Predictor(out, "onnx-int8")
+    intent_logits, _ = predictor.logits(texts)
+    expected = softmax(intent_logits, intent_t)
+    for row, prediction in zip(expected, predictor.predict(texts), strict=True):
+        assert list(prediction.intent_scores.values()) == pytest.approx(row.tolist(), abs=1e-3)
