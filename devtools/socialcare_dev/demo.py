@@ -30,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from socialcare import elastic
+from socialcare.alerts.settings import AlertsSettings
 from socialcare.classify.settings import ClassifySettings
 from socialcare.conversations.settings import ConversationsSettings
 from socialcare.index.settings import IndexSettings
@@ -54,6 +55,7 @@ PORTS = {
     "index": 6068,
     "conversations": 6070,
     "respond": 6071,
+    "alerts": 6072,
     "emulator": 8090,
 }
 # Each role's own port variable overrides its port (a replica follows its role on a
@@ -123,11 +125,12 @@ def run(
         )
         since = datetime.now(UTC)
         traffic = Traffic(uuid.uuid4().hex[:8], secrets)
-        accepted = _send(pipeline, traffic, events, rate)
+        accepted, spike_started = _send(pipeline, traffic, events, rate)
         es = elastic.client(settings)
         _wait(es, settings.index_alias, accepted)
         figures = _summary(es, settings.index_alias, accepted)
         figures |= _care_loop(pipeline, settings, es, traffic, accepted, since)
+        figures["alerts"] = _alerts(pipeline, spike_started)
         _examples(pipeline)
         if summary_json is not None:
             summary_json.write_text(json.dumps(figures, indent=2) + "\n")
@@ -164,15 +167,20 @@ def _skip_backlogs(settings: StackSettings) -> None:
         ),
         (IndexSettings().index_app_id, ROUTED.name),
         (RespondSettings().respond_app_id, ACTIONS.name),
+        (AlertsSettings().alerts_app_id, CLASSIFIED.name),
     )
     for group, topic in groups:
         if skipped := skip_backlog(settings, group, topic):
             console.print(f"  {group} starts at the end of {topic} ({skipped} earlier records)")
 
 
-def _send(pipeline: Pipeline, traffic: Traffic, events: int, rate: float) -> list[str]:
-    """Post ``events`` webhooks at ``rate``/s; the spike runs from 40 % to 60 %."""
+def _send(
+    pipeline: Pipeline, traffic: Traffic, events: int, rate: float
+) -> tuple[list[str], datetime]:
+    """Post ``events`` webhooks at ``rate``/s; the spike runs from 40 % to 60 %.
+    Returns the accepted event ids and when the spike started."""
     accepted: list[str] = []
+    spike_started = datetime.now(UTC)
     retried = 0
     columns = (
         TextColumn("webhooks  "),
@@ -189,6 +197,8 @@ def _send(pipeline: Pipeline, traffic: Traffic, events: int, rate: float) -> lis
         started = time.monotonic()
         for n in range(events):
             spike = 0.4 * events <= n < 0.6 * events
+            if n == int(0.4 * events):
+                spike_started = datetime.now(UTC)
             delivery = traffic.next(spike=spike)
             while True:
                 response = _post(client, delivery)
@@ -202,7 +212,38 @@ def _send(pipeline: Pipeline, traffic: Traffic, events: int, rate: float) -> lis
             progress.update(task, advance=1, note=note + (f" ({retried} retried)" * bool(retried)))
             time.sleep(max(0.0, started + (n + 1) / rate - time.monotonic()))
     console.print(f"ingest accepted {len(accepted)} events from {events} webhooks")
-    return accepted
+    return accepted, spike_started
+
+
+def _alerts(pipeline: Pipeline, spike_started: datetime) -> list[dict[str, Any]]:
+    """The spike alerts the alerts worker raised, as the console's banner shows them."""
+    headers = {"X-API-Key": AGENT_KEY}
+    answer = httpx.get(f"{pipeline.search_url}/v1/alerts", headers=headers, timeout=30)
+    alerts = answer.raise_for_status().json()["alerts"]
+    console.print(f"\n[bold]GET /v1/alerts[/] -> {len(alerts)} spike alert(s)")
+    figures = []
+    for alert in alerts:
+        # `since` is the start of the window in which it first spiked (event time)
+        since = datetime.fromisoformat(alert["since"])
+        offset = (since - spike_started).total_seconds()
+        named = ", ".join(alert["terms"][:3]) or ", ".join(alert["dimensions"][:2])
+        console.print(
+            f"  {alert['status']:<8} {named}: {alert['events']} events in "
+            f"{len(alert['languages'])} languages on {len(alert['platforms'])} platforms, "
+            f"spiking from {offset:+.0f} s after the spike's first message "
+            f"(x{alert['factor']:.1f} its baseline)"
+        )
+        figures.append(
+            {
+                "terms": alert["terms"],
+                "status": alert["status"],
+                "since": alert["since"],
+                "since_spike_start_s": round(offset, 1),
+                "events": alert["events"],
+                "languages": alert["languages"],
+            }
+        )
+    return figures
 
 
 def _write_again(pipeline: Pipeline, traffic: Traffic, count: int) -> list[str]:
