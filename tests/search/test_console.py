@@ -1,6 +1,7 @@
 """The agent console in a real browser (Debian's Chromium, driven by Playwright),
 against the real search service over the real Elasticsearch."""
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -8,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from socialcare import elastic
+from socialcare.alerts import store
 from socialcare.index.conversations import conversation_document
-from socialcare.schema import Conversation
+from socialcare.schema import Alert, AlertStatus, Conversation
 from socialcare_dev.pipeline import ServiceProcess, free_port
 from tests.support.browser import chromium, shot
 from tests.support.paths import REPO
@@ -97,6 +99,44 @@ def put_conversations(es, settings) -> None:
     es.indices.refresh(index=alias)
 
 
+def put_alerts(settings) -> None:
+    """An open spike on "blender" (the fixture's defect messages say it) and a cleared
+    one, written as the alerts worker writes them."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    alerts = [
+        Alert(
+            alert_id=f"spike-{status}",
+            status=status,
+            intent="defect",
+            terms=[term, "motor"],
+            languages=["en", "de", "fa"],
+            platforms=["twitter", "telegram"],
+            since=now - timedelta(minutes=20),
+            window_seconds=300,
+            count=23,
+            baseline=10,
+            factor=2.3,
+            events=57,
+            example_event_ids=["twitter:1"],
+            updated_at=now,
+            cleared_at=now if status == AlertStatus.cleared else None,
+        )
+        for status, term in [(AlertStatus.open, "blender"), (AlertStatus.cleared, "parcel")]
+    ]
+
+    async def run() -> None:
+        es = elastic.async_client(settings)
+        try:
+            index = store.alerts_index(settings)
+            await store.ensure_index(es, index)
+            await store.save(es, index, alerts)
+            await es.indices.refresh(index=index)
+        finally:
+            await es.close()
+
+    asyncio.run(run())
+
+
 @pytest.fixture(scope="module")
 def console(search_settings, tmp_path_factory):
     settings = search_settings.model_copy(
@@ -108,6 +148,7 @@ def console(search_settings, tmp_path_factory):
     put_conversations(es, settings)
     es.close()
     assert index_events(settings, console_events()) == {}
+    put_alerts(settings)
     port = free_port()
     server = ServiceProcess(
         ["search", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -155,6 +196,21 @@ def record_csp_violations(page) -> None:
         "document.addEventListener('securitypolicyviolation', (e) =>"
         " window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));"
     )
+
+
+@pytest.fixture
+def keyed_page(console, browser):
+    """A page with the key set (on the inbox) that must break no rule of the policy."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    record_csp_violations(page)
+    try:
+        page.goto(console)
+        page.fill("#api-key", AGENT_KEY)
+        page.click("#key-form button")
+        yield page
+        assert page.evaluate("window.cspViolations") == []
+    finally:
+        page.close()
 
 
 def test_search_with_highlights_badges_and_dashboard(page):
@@ -273,32 +329,55 @@ def test_the_console_works_under_its_content_security_policy(console, browser):
         page.close()
 
 
-def test_the_metrics_tab_shows_the_care_figures_and_the_open_breaches(console, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    record_csp_violations(page)
-    try:
-        page.goto(console)
-        page.fill("#api-key", AGENT_KEY)
-        page.click("#key-form button")
-        page.click("#tab-metrics")
-        page.wait_for_selector("#metrics-tiles .tile")
-        tiles = page.locator("#metrics-tiles .tile")
-        assert tiles.nth(0).inner_text().split("\n")[:2] == ["OPENED", "3"]
-        # One in time, one late, one unanswered past the deadline.
-        assert tiles.nth(2).inner_text().split("\n")[1:] == ["33 %", "1 of 3"]
-        assert page.locator("#metrics-chart rect").count() > 0
-        page.wait_for_selector("#metrics-breaches .card")
-        assert page.locator("#metrics-breaches .card").count() == 1
-        assert "metrics-2" in page.inner_text("#metrics-breaches")
-        assert "support.queue.en.general" in page.inner_text("#metrics-sla")
-        shot(page, "metrics")
-        page.locator("#metrics-breaches .card").first.click()
-        page.wait_for_selector("#detail-view:not([hidden])")
-        page.click("#back")
-        assert page.is_visible("#metrics-view")
-        assert page.evaluate("window.cspViolations") == []
-    finally:
-        page.close()
+def test_an_open_spike_alert_shows_a_banner_that_searches_for_it(keyed_page):
+    page = keyed_page  # on the inbox: the banner shows over every tab
+    page.wait_for_selector("#alerts:not([hidden]) button.spike")
+    banners = page.locator("#alerts button.spike")
+    assert banners.count() == 1  # the cleared spike shows none
+    text = banners.first.inner_text()
+    assert text.startswith("Spike: blender — 57 messages in 3 languages on 2 platforms")
+    assert text.endswith("(×2.3 usual)")
+    shot(page, "alert")
+    banners.first.click()
+    page.wait_for_selector("#results-view:not([hidden]) #results .card mark")
+    assert page.input_value("#q") == "blender"
+    assert "current" in page.get_attribute("#tab-search", "class")
+    marks = page.locator("#results .card mark").all_inner_texts()
+    assert marks and all(m.casefold() == "blender" for m in marks[:2]), marks
+
+
+def test_a_failed_background_poll_leaves_the_error_shown(page):
+    """A poll that fails does not replace the error the agent has not read yet."""
+    sign_in(page)
+    page.wait_for_selector("#results .card")
+    page.evaluate("() => api('/v1/search', { query: { size: 1000 } }).catch(() => {})")
+    page.wait_for_selector("#error:not([hidden])")
+    shown = page.inner_text("#error")
+    assert "422" in shown
+    page.evaluate("() => sessionStorage.setItem('socialcare.apiKey', 'wrong-key')")
+    failure = page.evaluate("() => loadAlerts().then(() => 'no error', (e) => e.message)")
+    assert failure == "unknown API key"
+    assert page.inner_text("#error") == shown
+
+
+def test_the_metrics_tab_shows_the_care_figures_and_the_open_breaches(keyed_page):
+    page = keyed_page
+    page.click("#tab-metrics")
+    page.wait_for_selector("#metrics-tiles .tile")
+    tiles = page.locator("#metrics-tiles .tile")
+    assert tiles.nth(0).inner_text().split("\n")[:2] == ["OPENED", "3"]
+    # One in time, one late, one unanswered past the deadline.
+    assert tiles.nth(2).inner_text().split("\n")[1:] == ["33 %", "1 of 3"]
+    assert page.locator("#metrics-chart rect").count() > 0
+    page.wait_for_selector("#metrics-breaches .card")
+    assert page.locator("#metrics-breaches .card").count() == 1
+    assert "metrics-2" in page.inner_text("#metrics-breaches")
+    assert "support.queue.en.general" in page.inner_text("#metrics-sla")
+    shot(page, "metrics")
+    page.locator("#metrics-breaches .card").first.click()
+    page.wait_for_selector("#detail-view:not([hidden])")
+    page.click("#back")
+    assert page.is_visible("#metrics-view")
 
 
 def test_no_other_site_can_frame_the_console(console, browser):

@@ -34,7 +34,8 @@ function showError(message) {
 
 // One call of the API: a GET with `query`, or a POST of `json`. Errors go to the
 // banner (and throw); `background` calls (polling) leave the banner as it is on success,
-// so they do not wipe an error the agent has not read yet.
+// so they do not wipe an error the agent has not read yet, and fail into it only when
+// it is empty, so they do not replace one either.
 async function api(path, { query = {}, json, background = false } = {}) {
   const key = sessionStorage.getItem(KEY);
   if (!key) { showError("Enter your API key to start."); throw new Error("no key"); }
@@ -57,7 +58,7 @@ async function api(path, { query = {}, json, background = false } = {}) {
     const detail = typeof body?.detail === "string" ? body.detail : response.statusText;
     const what = response.status === 401 || response.status === 403
       ? "The API refused the key" : `The API answered ${response.status}`;
-    showError(`${what}: ${detail}`);
+    if (!background || $("error").hidden) showError(`${what}: ${detail}`);
     throw new Error(detail);
   }
   if (!background) showError("");
