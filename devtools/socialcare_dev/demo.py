@@ -281,7 +281,8 @@ def _care_summary(
     console.print(
         f"first response (customer's first message -> first human or help-desk reply): "
         f"p50 [bold]{p50 / 1000:.0f} s[/], p90 [bold]{p90 / 1000:.0f} s[/] over "
-        f"{len(first.first_response_ms)} answered conversations (the backlog waited hours)"
+        f"{len(first.first_response_ms)} answered conversations; slowest "
+        f"{max(first.first_response_ms, default=0) / 60000:.0f} min (the overnight backlog)"
     )
     return {
         "replies_sent": sent,
