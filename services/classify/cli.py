@@ -57,7 +57,7 @@ def train_command(
     base: Path | None = typer.Option(
         None, help="Base encoder (default: SOCIALCARE_BASE_MODEL_DIR)."
     ),
-    epochs: int = typer.Option(3, min=1, help="Passes over the training split."),
+    epochs: int = typer.Option(4, min=1, help="Passes over the training split."),
     max_steps: int | None = typer.Option(None, min=1, help="Stop after this many steps."),
     seed: int = typer.Option(13, help="Random seed: the same seed gives the same model."),
     train_embeddings: bool = typer.Option(

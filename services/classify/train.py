@@ -48,7 +48,7 @@ class TrainConfig:
     corpus: Path = CORPUS_DIR
     # Trained on in full besides the corpus's train split (None: the corpus alone).
     supplement: Path | None = SUPPLEMENT_DIR
-    epochs: int = 3
+    epochs: int = 4
     batch_size: int = 16
     learning_rate: float = 5e-5
     head_learning_rate: float = 1e-3
