@@ -32,8 +32,9 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from socialcare import elastic
+from socialcare.alerts import store as alerts_store
 from socialcare.index.indexer import Indexer
-from socialcare.schema import RoutedEvent
+from socialcare.schema import Alert, AlertStatus, RoutedEvent
 from socialcare.search.api import create_app
 from socialcare.search.settings import SearchSettings
 from socialcare.settings import Settings
@@ -43,7 +44,7 @@ from tests.support.paths import REPO
 ROLES_FILE = REPO / "deploy" / "elasticsearch" / "api-key-roles.json"
 # The alias the file's index names are written for (base/settings.env).
 DEPLOYED_ALIAS = "social-events"
-SERVICES = ("index-worker", "search", "provision")
+SERVICES = ("index-worker", "search", "provision", "alerts-worker")
 AGENT_KEY = "agent-key-privileges-0123456789"
 ADMIN_KEY = "admin-key-privileges-0123456789"
 # A privilege that works only by a deprecated allowance (the `index` privilege
@@ -398,7 +399,43 @@ def _service_run(service: str, node: SecureNode, settings: SearchSettings, creds
                     return f"{answer.request.url.path}: {answer.status_code} {answer.text[:200]}"
         return None
 
-    return {"provision": provision_run, "index-worker": index_run, "search": search_run}[service]
+    def alerts_run() -> str | None:
+        fresh()
+        alert = Alert(
+            alert_id="privileges-alert",
+            status=AlertStatus.open,
+            terms=["blender"],
+            since=T0,
+            window_seconds=5,
+            count=12,
+            baseline=1.5,
+            factor=8,
+            events=12,
+            updated_at=T0,
+        )
+
+        async def write() -> None:
+            es = elastic.async_client(settings)
+            index = alerts_store.alerts_index(settings)
+            try:
+                await asyncio.wait_for(alerts_store.ensure_index(es, index), 20)
+                await asyncio.wait_for(alerts_store.save(es, index, [alert]), 20)
+            finally:
+                await es.close()
+
+        try:
+            with logged_in_as(creds["alerts-worker"]):
+                asyncio.run(write())
+        except TimeoutError:
+            return "refused (retried until the deadline)"
+        return None
+
+    return {
+        "provision": provision_run,
+        "index-worker": index_run,
+        "search": search_run,
+        "alerts-worker": alerts_run,
+    }[service]
 
 
 @pytest.mark.parametrize("service", SERVICES)
