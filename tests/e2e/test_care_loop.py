@@ -7,7 +7,6 @@ message from the customer reopens it. A rate limit is waited out as the platform
 (A respond worker killed between the send and the publish is
 tests/respond/test_worker.py::test_a_worker_killed_between_send_and_publish_...)"""
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import pytest
 
 from socialcare_dev.isolation import API_KEY
 from socialcare_dev.traffic import INSTAGRAM_ID, PAGE_ID, PLATFORMS, WHATSAPP_NUMBER, Traffic
+from tests.support.respond_worker import emulator_calls
 
 pytestmark = pytest.mark.integration
 KEY = {"X-API-Key": API_KEY}
@@ -94,11 +94,10 @@ def test_every_platform_is_answered_once_through_the_pipeline_and_a_follow_up_re
             and all(e.get("response") for e in c["events"] if e["direction"] == "inbound")
         ),
     )
-    calls = emulator_requests(running)
     for platform, conversation in conversations.items():
         thread, state = answered[conversation]["events"], answered[conversation]["state"]
         (message,) = [e for e in thread if e["direction"] == "inbound"]
-        sent = [c for c in calls if replies[platform] in json.dumps(c["body"], ensure_ascii=False)]
+        sent = emulator_calls(running.emulator_url, replies[platform])
         delivered = [c for c in sent if c["fault"] is None]
         # the same action_id posted twice: one request reached the platform
         assert len(delivered) == 1, (platform, sent)
@@ -117,7 +116,7 @@ def test_every_platform_is_answered_once_through_the_pipeline_and_a_follow_up_re
             state["first_response_due_at"] == states[conversation]["state"]["first_response_due_at"]
         )
 
-    limited = [c for c in calls if replies[RATE_LIMITED] in json.dumps(c["body"])]
+    limited = emulator_calls(running.emulator_url, replies[RATE_LIMITED])
     assert [c["fault"] for c in limited] == ["rate_limit", None], limited
     waited = _at(limited[1]) - _at(limited[0])
     assert waited.total_seconds() >= RETRY_AFTER - 0.05, waited
@@ -164,11 +163,6 @@ def wait(api: httpx.Client, conversations, done: Callable[[dict], bool], timeout
             pending = {c: b.get("state") for c, b in found.items() if not done(b)}
             raise AssertionError(f"not done within {timeout} s: {pending}")
         time.sleep(0.5)
-
-
-def emulator_requests(running) -> list[dict]:
-    answer = httpx.get(f"{running.emulator_url}/_emulator/requests", timeout=10)
-    return answer.raise_for_status().json()["requests"]
 
 
 def _scalars(value) -> set[str]:

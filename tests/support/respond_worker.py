@@ -92,7 +92,7 @@ def emulator_calls(base: str, text: str) -> list[dict[str, Any]]:
     """What the emulator received whose body carries ``text``, oldest first."""
     with urllib.request.urlopen(f"{base}/_emulator/requests", timeout=10) as answer:
         records = json.load(answer)["requests"]
-    return [r for r in records if text in json.dumps(r["body"])]
+    return [r for r in records if text in json.dumps(r["body"], ensure_ascii=False)]
 
 
 def add_fault(base: str, **spec: Any) -> None:

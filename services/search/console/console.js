@@ -289,10 +289,19 @@ function inboxParams() {
   return params;
 }
 
+// Loads overlap (the agent changes a filter while a background refresh is out): only
+// the latest one may draw, or an older answer replaces the list the agent asked for.
+let inboxLoad = 0;
+
 async function loadInbox(reset = true, background = false) {
-  if (reset) inboxCursor = null;
+  const load = ++inboxLoad;
+  // A background refresh keeps as many conversations as the agent paged to.
+  const shown = $("inbox").children.length;
+  const size = reset && background ? Math.min(Math.max(20, shown), 500) : 20;
+  const cursor = reset ? null : inboxCursor;
   const body = await api("/v1/inbox",
-                         { query: { ...inboxParams(), cursor: inboxCursor, size: 20 }, background });
+                         { query: { ...inboxParams(), cursor, size }, background });
+  if (load !== inboxLoad) return;
   if (reset) $("inbox").replaceChildren();
   for (const conversation of body.conversations) $("inbox").append(inboxCard(conversation));
   $("inbox-summary").textContent = `${body.total.toLocaleString()} open conversations, soonest deadline first`;
