@@ -1,7 +1,8 @@
 """Structured logging for every process: one JSON object per line, or console text.
 
 Library loggers (faust, aiokafka, uvicorn, elastic_transport) go through the same
-formatter, so a log shipper sees one format per pod.
+formatter, so a log shipper sees one format per pod. They log at WARNING and above
+only, unless the level is DEBUG: our own records are the ones an operator reads.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -24,6 +26,12 @@ PERSONAL_ID_FIELDS = frozenset(
     {"event_id", "event_ids", "conversation_id", "author_id", "platform_message_id", "parent_id"}
 )
 _FALLBACK_KEY = b"socialcare-log-ids"
+# The loggers of our own code (named by module), which log at the configured level.
+# Every other library's INFO records are off unless the level is DEBUG: ONNX's
+# exporter and optimizer (onnxscript, onnx_ir) log a few hundred per model export,
+# kafka-python every reconnect, elastic_transport every request, faust, aiokafka and
+# uvicorn their start-up steps.
+OWN_LOGGERS = ("socialcare", "socialcare_dev")
 _id_key = _FALLBACK_KEY
 
 
@@ -90,13 +98,20 @@ def configure_logging(
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    # kafka-python logs every reconnect attempt at INFO; that drowns real events.
-    logging.getLogger("kafka").setLevel(max(root.level, logging.WARNING))
-    # elastic_transport logs every request at INFO.
-    logging.getLogger("elastic_transport").setLevel(max(root.level, logging.WARNING))
+    _set_levels(logging.getLevelNamesMapping()[level.upper()])
     if service:
         structlog.contextvars.bind_contextvars(service=service)
+
+
+def _set_levels(level: int) -> None:
+    debug = level <= logging.DEBUG
+    logging.getLogger().setLevel(level if debug else max(level, logging.WARNING))
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+    if not debug:
+        # transformers' progress bars (loading and writing weights: a line each on a
+        # log file) follow huggingface_hub's switch, read when they are imported.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -49,3 +49,32 @@ def test_log_id_command_gives_the_hash_operators_grep_for(monkeypatch):
     result = CliRunner().invoke(app, ["log-id", "telegram:42"])
     assert result.exit_code == 0, result.output
     assert result.output.split()[0] == log_id("telegram:42", b"test-key")
+
+
+def test_other_libraries_log_only_warnings_unless_debug():
+    seen: list[str] = []
+
+    def capture(record: logging.LogRecord) -> None:
+        seen.append(record.getMessage() if isinstance(record.msg, str) else record.msg["event"])
+
+    try:
+        for level in ("INFO", "DEBUG"):
+            configure_logging(level, "json")
+            logging.getLogger().handlers[0].emit = capture
+            logging.getLogger("onnxscript.optimizer").info("third-party info")
+            logging.getLogger("kafka.coordinator").warning("third-party warning")
+            get_logger("socialcare.classify.worker").info("own info")
+            get_logger("socialcare_dev.demo").debug("own debug")
+            seen.append(f"-- {level}")
+    finally:
+        configure_logging("INFO", "json")
+    assert seen == [
+        "third-party warning",
+        "own info",
+        "-- INFO",
+        "third-party info",
+        "third-party warning",
+        "own info",
+        "own debug",
+        "-- DEBUG",
+    ]

@@ -125,7 +125,8 @@ def _current_model_kept(config: TrainConfig, cache: ModelCache) -> bool:
 
 
 def _train_with_progress(config: TrainConfig) -> dict[str, Any]:
-    """Train with a progress bar (in a log file: a line every 50 steps)."""
+    """Train with a progress bar and its ETA (in a log file: a line every 50 steps),
+    then say how long each stage after it took."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -143,17 +144,49 @@ def _train_with_progress(config: TrainConfig) -> dict[str, Any]:
         TextColumn("loss {task.fields[loss]:.3f}"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, transient=False) as progress:
-        task = progress.add_task("train", total=None, loss=0.0)
+    stages = _Stages()
+    progress = Progress(*columns, transient=False)
+    task = progress.add_task("train", total=None, loss=0.0)
 
-        def on_step(step: int, total: int, loss: float) -> None:
-            progress.update(task, completed=step, total=total, loss=loss)
-            # A log file (CI, a Kubernetes Job) gets no live bar: a line now and then
-            # shows the minutes of training are moving.
-            if not progress.console.is_terminal and (step % 50 == 0 or step == total):
-                progress.console.print(f"training step {step}/{total}, loss {loss:.3f}")
+    def on_step(step: int, total: int, loss: float) -> None:
+        progress.update(task, completed=step, total=total, loss=loss)
+        # A log file (CI, a Kubernetes Job) gets no live bar: a line now and then
+        # shows the minutes of training are moving, and how many are left.
+        if not progress.console.is_terminal and (step % 50 == 0 or step == total):
+            left = progress.tasks[task].time_remaining
+            eta = f", about {left / 60:.0f} min left" if left and step < total else ""
+            progress.console.print(f"training step {step}/{total}, loss {loss:.3f}{eta}")
 
-        return train(config, on_step)
+    def stop_bar() -> None:
+        # Once only: in a log file every stop() adds an empty line.
+        if progress.live.is_started:
+            progress.stop()
+
+    def on_stage(name: str) -> None:
+        stop_bar()  # training is over: no bar to redraw below these lines
+        stages.next(name)
+
+    progress.start()
+    try:
+        report = train(config, on_step, on_stage)
+    finally:
+        stop_bar()
+    stages.next("")
+    return report
+
+
+class _Stages:
+    """A line per stage after the training: its name as it starts, its time as it ends."""
+
+    def __init__(self) -> None:
+        self.started, self.open = time.perf_counter(), False
+
+    def next(self, name: str) -> None:
+        took = time.perf_counter() - self.started
+        typer.echo(f" {took:.1f} s" if self.open else f"trained in {took:.1f} s")
+        if name:
+            typer.echo(f"{name} ...", nl=False)
+        self.started, self.open = time.perf_counter(), bool(name)
 
 
 @app.command("evaluate")

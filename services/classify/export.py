@@ -25,6 +25,14 @@ INT8_FILE = "model.int8.onnx"
 INPUTS = ("input_ids", "attention_mask")
 # Not "embedding": the exporter already uses that name inside the encoder graph.
 OUTPUTS = ("intent_logits", "sentiment_logits", "sentence_embedding")
+# torch's exporter builds its operator registry from onnxscript's whole torch library,
+# which includes torchvision's detection ops (nms, roi_align, ...); without torchvision
+# installed (a classifier has no use for it) it warns once per op on every export.
+_REGISTRY_LOGGER = "torch.onnx._internal.exporter._registration"
+
+
+def _not_about_torchvision(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("torchvision is not installed")
 
 
 def export_int8(model_dir: Path) -> Path:
@@ -39,6 +47,7 @@ def export_int8(model_dir: Path) -> Path:
     ids, mask = encode(load_tokenizer(model_dir, 16), ["an example to trace", "hi"])
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence", max=512)
     target = model_dir / INT8_FILE
+    logging.getLogger(_REGISTRY_LOGGER).addFilter(_not_about_torchvision)
     with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
         # The exporter warns that the two inputs share their axis names: they do, by design.
         warnings.simplefilter("ignore", UserWarning)
@@ -48,22 +57,15 @@ def export_int8(model_dir: Path) -> Path:
             (torch.from_numpy(ids), torch.from_numpy(mask)),
             str(fp32),
             dynamo=True,
+            # Not its "[torch.onnx] Run decompositions... ✅" lines: callers say what runs.
+            verbose=False,
             external_data=False,
             input_names=list(INPUTS),
             output_names=list(OUTPUTS),
             dynamic_shapes={name: {0: batch, 1: sequence} for name in INPUTS},
         )
-        import onnx
-
-        graph = onnx.load(str(fp32)).graph
-        shapes = {init.name: list(init.dims) for init in graph.initializer}
         config = model.encoder.config
-        ffn_output = [config.intermediate_size, config.hidden_size]
-        keep_fp32 = [
-            node.name
-            for node in graph.node
-            if node.op_type == "MatMul" and shapes.get(node.input[1]) == ffn_output
-        ]
+        keep_fp32 = _matmuls_of_shape(fp32, [config.intermediate_size, config.hidden_size])
         # The quantizer logs a pre-processing hint on the root logger on every call.
         root, level = logging.getLogger(), logging.getLogger().level
         root.setLevel(logging.ERROR)
@@ -79,3 +81,16 @@ def export_int8(model_dir: Path) -> Path:
             root.setLevel(level)
     target.with_suffix(".tmp").replace(target)
     return target
+
+
+def _matmuls_of_shape(onnx_file: Path, weight_shape: list[int]) -> list[str]:
+    """The MatMul nodes whose weight has this shape (the feed-forward projections)."""
+    import onnx
+
+    graph = onnx.load(str(onnx_file)).graph
+    shapes = {init.name: list(init.dims) for init in graph.initializer}
+    return [
+        node.name
+        for node in graph.node
+        if node.op_type == "MatMul" and shapes.get(node.input[1]) == weight_shape
+    ]

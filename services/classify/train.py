@@ -31,7 +31,7 @@ from socialcare.classify.data import (
     Example,
     load,
 )
-from socialcare.classify.export import export_int8
+from socialcare.classify.export import INT8_FILE, export_int8
 from socialcare.classify.model import Classifier
 from socialcare.classify.predict import Predictor
 from socialcare.classify.tokenizer import encode, load_tokenizer
@@ -78,8 +78,13 @@ def _batches(examples: list[Example], size: int, rng: random.Random) -> list[lis
     return batches
 
 
-def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None = None) -> dict:
-    """Train, save the model directory, and return what happened (for metrics.json)."""
+def train(
+    config: TrainConfig,
+    on_step: Callable[[int, int, float], None] | None = None,
+    on_stage: Callable[[str], None] = lambda _stage: None,
+) -> dict:
+    """Train, save the model directory, and return what happened (for metrics.json).
+    ``on_step`` hears of every step, ``on_stage`` of each stage after the training."""
     _seed(config.seed)
     tokenizer = load_tokenizer(config.base, config.max_length)
     model = Classifier.from_base(config.base)
@@ -97,7 +102,9 @@ def train(config: TrainConfig, on_step: Callable[[int, int, float], None] | None
     model.save(config.out, version)
     tokenizer_file = config.base / "tokenizer.json"
     (config.out / "tokenizer.json").write_bytes(tokenizer_file.read_bytes())
+    on_stage(f"exporting {INT8_FILE}")
     export_int8(config.out)
+    on_stage("calibrating the scores on the dev split")
     calibration = _calibrate(config.out, config.corpus)
     step = len(losses)
     report = {
