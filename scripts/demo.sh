@@ -2,6 +2,8 @@
 # Quick start, command 1: the pipeline locally on sample traffic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
-scripts/model.sh
-exec .venv/bin/socialcare demo "$@"
+source scripts/stage.sh
+stage bootstrap scripts/bootstrap.sh
+stage model scripts/model.sh
+stage demo .venv/bin/socialcare demo "$@"
+total

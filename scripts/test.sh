@@ -4,9 +4,10 @@
 # the stack down again if this script started it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
-scripts/browser.sh
-scripts/model.sh
+source scripts/stage.sh
+stage bootstrap scripts/bootstrap.sh
+stage browser scripts/browser.sh
+stage model scripts/model.sh
 bin=.venv/bin
 
 was_running=0
@@ -16,10 +17,8 @@ stop_stack() {
 }
 trap stop_stack EXIT
 
-start=$(date +%s)
-"$bin/socialcare" stack up
-echo "[test] stack ready after $(( $(date +%s) - start )) s"
-
-"$bin/ruff" check .
-"$bin/ruff" format --check .
-"$bin/python" -m pytest "$@"
+stage stack "$bin/socialcare" stack up
+lint() { "$bin/ruff" check . && "$bin/ruff" format --check .; }
+stage lint lint
+stage tests "$bin/python" -m pytest "$@"
+total
