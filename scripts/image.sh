@@ -51,9 +51,15 @@ project_version() {
   sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml | head -n 1
 }
 
+# The tag of the image this tree builds: the version of the model its corpus and
+# training configuration give (whether or not it is trained yet).
 image_tag() {
-  [ -f "$model/VERSION" ] || scripts/model.sh >&2
-  echo "$(project_version)-$(tr -d '[:space:]' <"$model/VERSION")"
+  local version
+  version=$(.venv/bin/python -c 'from socialcare.classify.settings import ClassifySettings
+from socialcare.classify.train import TrainConfig, expected_version
+s = ClassifySettings()
+print(expected_version(TrainConfig(base=s.base_model_dir, out=s.model_dir)))')
+  echo "$(project_version)-$version"
 }
 
 # A Debian bookworm root filesystem from Debian's archive, as a local image; its
@@ -123,7 +129,9 @@ build() {
   mkdir -p "$cache"
   local start tag name chosen hash
   start=$(date +%s)
-  tag=$(image_tag)
+  # The model of this tree, trained or restored when the one in .models is stale.
+  scripts/model.sh | sed 's/^/[image] /'
+  tag="$(project_version)-$(tr -d '[:space:]' <"$model/VERSION")"
   name="localhost/socialcare:$tag"
   chosen=$(choose_base)
   hash=$(inputs_hash "$chosen")
