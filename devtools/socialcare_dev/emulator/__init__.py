@@ -52,6 +52,13 @@ X API v2 (``Authorization: Bearer <token>``):
   ``{"data": {"dm_conversation_id", "dm_event_id"}}``. Limit 10000 characters.
 - ``POST /2/tweets`` ``{"text", "reply": {"in_reply_to_tweet_id"}}`` -> 201 ``{"data":
   {"id", "text"}}``. Limit 280 characters.
+- ``GET /2/tweets/search/recent?query=&max_results=&since_id=&until_id=&next_token=
+  &tweet.fields=&expansions=author_id&user.fields=`` (recent search, what the listening
+  poller calls) -> 200 ``{"data": [tweet, ...], "includes": {"users"}, "meta":
+  {"newest_id", "oldest_id", "result_count", "next_token"?}}`` newest first, over the
+  tweets seeded with ``POST /_emulator/x/tweets``; the query subset it understands is
+  in ``socialcare_dev.emulator.x_query``. Every answer carries ``x-rate-limit-limit``,
+  ``-remaining`` and ``-reset``.
 - Errors: problem JSON ``{"title", "detail", "type", "status"}`` (400 ones also carry
   ``errors``); 401 without a token.
 
@@ -92,6 +99,10 @@ Control endpoints
     Viber status 6 receiverNotSubscribed, X 403.
 
 - ``GET /_emulator/faults``: the pending faults; ``DELETE /_emulator/faults`` clears.
+- ``POST /_emulator/x/tweets`` ``{"tweets": [{"text", "author_id"?, "username"?, "name"?,
+  "followers_count"?, "lang"?, "in_reply_to_user_id"?, "id"?, "created_at"?}]}`` -> 201
+  the stored tweets with their ids (fresh snowflakes, so the last is the newest): what
+  the recent search finds. ``GET`` lists them, ``DELETE`` forgets them.
 
 A faulted call is recorded too (``fault`` names the kind); only a call answered with
 success counts as sent.

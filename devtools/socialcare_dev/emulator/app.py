@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from socialcare import http
-from socialcare_dev.emulator import graph, telegram, viber, x
+from socialcare_dev.emulator import graph, telegram, viber, x, x_search
 from socialcare_dev.emulator.calls import Answer, Call, Family, Handler
 from socialcare_dev.emulator.control import Emulator, control_router
 from socialcare_dev.emulator.faults import Fault, FaultKind
@@ -86,6 +86,10 @@ def create_app(hang_seconds: float = 30.0) -> FastAPI:
         app.add_api_route(
             route.path, _endpoint(emulator, route), methods=["POST"], name=route.endpoint
         )
+    search = app.state.x_search = x_search.XSearch(emulator.ids)
+    app.include_router(x_search.control_router(search))
+    recent = SendRoute(x_search.PATH, "search_recent", search.search, x.FAMILY, "twitter")
+    app.add_api_route(recent.path, _endpoint(emulator, recent), methods=["GET"], name="search")
     app.add_api_route(
         "/{path:path}",
         _unknown(emulator),
