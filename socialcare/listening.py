@@ -10,7 +10,7 @@ what matches in each language are in docs/listening.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -86,13 +86,13 @@ class BrandRules(_Strict):
     def _own(self) -> dict[str, frozenset[str]]:
         return {p: frozenset(a.casefold() for a in accs) for p, accs in self.own_accounts.items()}
 
-    def is_own(self, author: str | None, platform: str | None = None) -> bool:
-        """Whether ``author`` (an id or handle, with or without @) is one of the brand's."""
-        if not author:
-            return False
-        folded = author.lstrip("@").casefold()
+    def is_own(self, author: str | Sequence[str] | None, platform: str | None = None) -> bool:
+        """Whether ``author`` (an id or handle, with or without @; or several of them,
+        e.g. id and handle) is one of the brand's own accounts."""
+        names = [author] if isinstance(author, str) else list(author or ())
+        folded = {a.lstrip("@").casefold() for a in names if a}
         return any(
-            folded in accounts
+            not folded.isdisjoint(accounts)
             for p, accounts in self._own.items()
             if platform is None or p == platform
         )
@@ -133,7 +133,7 @@ class ListeningRules(_Strict):
         self,
         text: str,
         language: str | None = None,
-        author: str | None = None,
+        author: str | Sequence[str] | None = None,
         platform: str | None = None,
     ) -> Match | None:
         """The first brand whose terms ``text`` contains and none of its exclusions.

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     consumer_lag_interval_seconds: float = Field(
         15.0, gt=0, description="How often a worker measures its consumer lag (metric)."
     )
+    listening_config: Path | None = Field(
+        None,
+        description="Listening rules file (YAML, docs/listening.md): per brand its terms by "
+        "language, exclusions and own accounts. Unset: the shipped default_listening.yaml "
+        "(the demo brands), unless SOCIALCARE_LISTENING_KEYWORDS is set.",
+    )
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_format: Literal["json", "console"] = Field(
         "json", description="json for machines (one object per line), console for people."

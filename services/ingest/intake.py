@@ -19,6 +19,7 @@ from socialcare.ingest.metrics import IGNORED, ignored_label
 from socialcare.ingest.publisher import EventPublisher, PublishError, RecentIds
 from socialcare.ingest.settings import IngestSettings
 from socialcare.ingest.signatures import SignatureError
+from socialcare.listening import configured_rules
 from socialcare.logging import get_logger
 from socialcare.metrics import EVENTS
 from socialcare.schema import Event
@@ -66,7 +67,7 @@ class Intake:
         self.context = Context(
             received_at=datetime.now(UTC),
             brand_handles=frozenset(h.lower().lstrip("@") for h in settings.brand_handles),
-            listening_keywords=tuple(settings.listening_keywords),
+            listening=configured_rules(settings.listening_config, settings.listening_keywords),
             viber_account_id=settings.viber_account_id,
             telegram_account_id=settings.telegram_account_id,
         )

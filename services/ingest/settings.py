@@ -111,8 +111,9 @@ class IngestSettings(Settings):
     )
     listening_keywords: CommaList = Field(
         default_factory=list,
-        description="Comma-separated brand keywords; a public post that matches one without "
-        "tagging the brand becomes kind=listening.",
+        description="Older form of the listening rules, still read: comma-separated terms "
+        "of one brand `default`, matched in every language (replace the shipped rules unless "
+        "SOCIALCARE_LISTENING_CONFIG is set).",
     )
     brand_handles: CommaList = Field(
         default_factory=list,

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
 
+from socialcare.listening import ListeningRules
 from socialcare.schema import Event, Kind
 
 
@@ -32,6 +32,9 @@ class Context:
 
     received_at: datetime
     brand_handles: frozenset[str] = frozenset()
+    # The listening rules (socialcare.listening); without them, the older keyword list
+    # as the rules of one brand.
+    listening: ListeningRules | None = field(default=None, compare=False)
     listening_keywords: tuple[str, ...] = ()
     viber_account_id: str = "viber-bot"
     telegram_account_id: str = "telegram-bot"
@@ -39,11 +42,27 @@ class Context:
     # generic API's keys grant anything; a platform signature grants nothing more).
     permissions: frozenset[str] = frozenset()
 
-    def public_kind(self, text: str, tagged: list[str], default: Kind = Kind.mention) -> Kind:
-        """mention when the brand is tagged; listening when only a keyword matches."""
+    @cached_property
+    def listening_rules(self) -> ListeningRules:
+        return self.listening or ListeningRules.from_keywords(self.listening_keywords)
+
+    def public_kind(
+        self,
+        text: str,
+        tagged: list[str],
+        default: Kind = Kind.mention,
+        *,
+        author: str | Sequence[str] | None = None,
+        platform: str | None = None,
+    ) -> Kind:
+        """mention when the brand is tagged; listening when only a brand's terms match.
+
+        ``author`` (the post's author id and/or handle): a brand's own posts are never
+        listening for that brand.
+        """
         if any(handle.lower().lstrip("@") in self.brand_handles for handle in tagged):
             return Kind.mention
-        if self.listening_keywords and _keyword_pattern(self.listening_keywords).search(text):
+        if self.listening_rules.match(text, author=author, platform=platform):
             return Kind.listening
         return default
 
@@ -139,13 +158,6 @@ def as_id(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"expected an id, got {value!r}")
     return str(value)
-
-
-@lru_cache(maxsize=8)
-def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
-    # Keywords match as whole words, with or without a leading @ or #.
-    alternatives = "|".join(re.escape(k) for k in keywords)
-    return re.compile(rf"(?<!\w)[@#]?(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 Adapter = Callable[[dict[str, str], bytes, Context], Parsed]

@@ -63,7 +63,8 @@ def _tweet(brand: str, tweet: dict[str, Any], ctx: Context) -> Event:
     elif brand in tagged_ids:
         kind = Kind.mention
     else:
-        kind = ctx.public_kind(text, tagged)
+        author = (author_id, user.get("screen_name") or "")
+        kind = ctx.public_kind(text, tagged, author=author, platform="twitter")
     # Public tweets are threaded per customer: the brand's reply to someone lands in
     # the same conversation as that customer's tweets.
     customer = (reply_to_user or author_id) if outbound else author_id
