@@ -7,7 +7,6 @@ services/route/default_routing.yaml.
 
 from __future__ import annotations
 
-import re
 from datetime import time
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from socialcare.keywords import ANY, KeywordMatcher
 from socialcare.schema import LANGUAGE_PATTERN, Intent, Kind, Priority, Sentiment
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "default_routing.yaml"
@@ -87,11 +87,10 @@ class Condition(_Strict):
         return self
 
     @cached_property
-    def keyword_pattern(self) -> re.Pattern[str] | None:
-        if not self.keywords:
-            return None
-        alternatives = "|".join(re.escape(k) for k in self.keywords)
-        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    def keyword_matcher(self) -> KeywordMatcher:
+        # Listening's matcher (normalised case, accents and Arabic letter forms), on
+        # whole words: "refunding" is not "refund" here.
+        return KeywordMatcher({ANY: self.keywords or []}, inflect=False)
 
 
 class PriorityRule(_Strict):

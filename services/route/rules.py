@@ -378,7 +378,7 @@ def _first_unmet(when: Condition, event: ClassifiedEvent, recent: list[datetime]
         ),
         (
             when.keywords,
-            lambda: bool(when.keyword_pattern.search(event.text)),
+            lambda: when.keyword_matcher.search(event.text),
             "no keyword in the text",
         ),
         (
