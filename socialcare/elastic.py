@@ -78,6 +78,7 @@ def event_mappings(embedding_dims: int) -> dict[str, Any]:
             "created_at": _DATE,
             "received_at": _DATE,
             "indexed_at": _DATE,
+            "enrichment": _KEYWORD,
             "classification": {
                 "properties": {
                     "intent": _KEYWORD,

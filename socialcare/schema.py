@@ -68,6 +68,16 @@ class Direction(StrEnum):
     outbound = "outbound"
 
 
+class Enrichment(StrEnum):
+    """Where an event whose platform notification carried only ids stands (an Instagram
+    mention): ``pending`` until its text and author are fetched, then republished with
+    the same event_id as ``done``, or as ``failed`` once every attempt failed."""
+
+    pending = "pending"
+    done = "done"
+    failed = "failed"
+
+
 class Intent(StrEnum):
     defect = "defect"
     order_issue = "order_issue"
@@ -171,6 +181,11 @@ class Event(_Record):
     attachments: list[Attachment] = Field(default_factory=list)
     created_at: UtcDatetime = Field(description="When the platform says it was written.")
     received_at: UtcDatetime = Field(description="When ingest received it.")
+    enrichment: Enrichment | None = Field(
+        None,
+        description="Null when the platform sent the whole message; otherwise whether its "
+        "text and author were fetched yet (docs/ingest.md).",
+    )
     classification: Classification | None = None
     routing: Routing | None = None
 

@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader
 
 from socialcare.http import app_state
 from socialcare.ingest import signatures
+from socialcare.ingest.enrichment import Enricher
 from socialcare.ingest.intake import Intake, refusals
 from socialcare.ingest.metrics import REQUESTS
 from socialcare.ingest.publisher import EventPublisher
@@ -28,10 +29,16 @@ API_KEY = APIKeyHeader(
 )
 
 
-def provide(app: FastAPI, settings: IngestSettings, publisher: EventPublisher) -> None:
+def provide(
+    app: FastAPI,
+    settings: IngestSettings,
+    publisher: EventPublisher,
+    enricher: Enricher | None = None,
+) -> None:
     app.state.settings = settings
     app.state.publisher = publisher
-    app.state.intake = Intake(settings, publisher)
+    app.state.enricher = enricher or Enricher(settings, publisher)
+    app.state.intake = Intake(settings, publisher, app.state.enricher)
 
 
 SettingsDep = Annotated[IngestSettings, Depends(app_state("settings"))]

@@ -15,6 +15,7 @@ from fastapi import HTTPException
 from pydantic import BaseModel
 
 from socialcare.ingest.adapters import Adapter, BadPayload, Context, Parsed
+from socialcare.ingest.enrichment import Enricher
 from socialcare.ingest.metrics import IGNORED, ignored_label
 from socialcare.ingest.publisher import EventPublisher, PublishError, RecentIds
 from socialcare.ingest.settings import IngestSettings
@@ -59,8 +60,11 @@ def refusals(platform: str) -> Iterator[None]:
 class Intake:
     """Parses, deduplicates and publishes deliveries; one per app."""
 
-    def __init__(self, settings: IngestSettings, publisher: EventPublisher) -> None:
+    def __init__(
+        self, settings: IngestSettings, publisher: EventPublisher, enricher: Enricher
+    ) -> None:
         self.publisher = publisher
+        self.enricher = enricher
         self.recent = RecentIds(
             settings.ingest_dedup_window_seconds, settings.ingest_dedup_max_entries
         )
@@ -86,9 +90,11 @@ class Intake:
         )
         with refusals(platform):
             parsed = adapter(headers, body, context)
+            parsed.events = self.enricher.marked(parsed.events)
             async with self.recent.claim(parsed.events) as (fresh, duplicates):
                 if fresh:
                     await self.publisher.publish_async(fresh)
+        self.enricher.submit(fresh)
         _record(parsed, fresh, duplicates)
         return IngestResult(
             accepted=len(fresh),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from socialcare.settings import Settings
@@ -118,6 +118,33 @@ class IngestSettings(Settings):
     brand_handles: CommaList = Field(
         default_factory=list,
         description="Comma-separated brand handles (without @) whose tag makes a post a mention.",
+    )
+
+    ingest_graph_base_url: str = Field(
+        "https://graph.facebook.com/v21.0",
+        description="Meta Graph API base URL, with its version, where ingest fetches the "
+        "caption or comment of an Instagram mention.",
+    )
+    ingest_graph_access_token: SecretStr | None = Field(
+        None,
+        description="Access token of the Instagram business accounts (instagram_basic, "
+        "instagram_manage_comments) for fetching mentions. Secret: never logged; unset, "
+        "every mention is published marked enrichment=failed.",
+    )
+    ingest_graph_timeout_seconds: float = Field(
+        5.0, gt=0, description="Longest wait for the Graph API's answer to one fetch."
+    )
+    ingest_enrichment_attempts: int = Field(
+        5,
+        ge=1,
+        description="Fetches of a mention's text before it is republished marked "
+        "enrichment=failed.",
+    )
+    ingest_enrichment_backoff_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="Wait after a mention's first failed fetch; it doubles after each "
+        "(or the Graph API's Retry-After, when longer).",
     )
 
     @field_validator("ingest_api_keys", mode="before")

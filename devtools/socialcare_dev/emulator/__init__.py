@@ -25,6 +25,11 @@ version is ``v<major>.<minor>`` (e.g. v21.0); the token is ``Authorization: Bear
   200 ``{"id": "<post>_<comment>"}``. Limit 8000 characters.
 - ``POST /{version}/{comment_id}/replies`` Instagram comment reply ``{"message"}`` ->
   200 ``{"id"}``. Limit 2200 characters.
+- ``GET /{version}/{ig_user_id}?fields=mentioned_media.media_id({media_id}){caption,
+  username,timestamp}`` (or ``mentioned_comment.comment_id({comment_id}){text,...}``):
+  the caption or comment an Instagram mention names, over those seeded with ``POST
+  /_emulator/instagram/media`` / ``comments`` -> 200 ``{"mentioned_media": {<fields>,
+  "id"}, "id"}``; an unseeded id is 400 code 100 subcode 33. Recorded as Instagram.
 - Errors: ``{"error": {"message", "type": "OAuthException", "code", "error_subcode"?,
   "error_data"?, "fbtrace_id"}}``: no token 400 code 104, bad token 401 code 190,
   invalid parameter or text too long 400 code 100.
@@ -103,6 +108,10 @@ Control endpoints
   "followers_count"?, "lang"?, "in_reply_to_user_id"?, "id"?, "created_at"?}]}`` -> 201
   the stored tweets with their ids (fresh snowflakes, so the last is the newest): what
   the recent search finds. ``GET`` lists them, ``DELETE`` forgets them.
+- ``POST /_emulator/instagram/media`` ``{"id", "caption", "username", "media_type"?,
+  "timestamp"?}`` and ``POST /_emulator/instagram/comments`` ``{"id", "text",
+  "username", "timestamp"?}`` -> 201: what the mention reads find. ``DELETE
+  /_emulator/instagram/mentions`` forgets them.
 
 A faulted call is recorded too (``fault`` names the kind); only a call answered with
 success counts as sent.

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from socialcare import http
-from socialcare_dev.emulator import graph, telegram, viber, x, x_search
+from socialcare_dev.emulator import graph, graph_mentions, telegram, viber, x, x_search
 from socialcare_dev.emulator.calls import Answer, Call, Family, Handler
 from socialcare_dev.emulator.control import Emulator, control_router
 from socialcare_dev.emulator.faults import Fault, FaultKind
@@ -90,6 +90,10 @@ def create_app(hang_seconds: float = 30.0) -> FastAPI:
     app.include_router(x_search.control_router(search))
     recent = SendRoute(x_search.PATH, "search_recent", search.search, x.FAMILY, "twitter")
     app.add_api_route(recent.path, _endpoint(emulator, recent), methods=["GET"], name="search")
+    mentions = app.state.mentions = graph_mentions.Mentions()
+    app.include_router(graph_mentions.control_router(mentions))
+    read = SendRoute(graph_mentions.PATH, "mentions", mentions.read, graph.FAMILY, "instagram")
+    app.add_api_route(read.path, _endpoint(emulator, read), methods=["GET"], name="mentions")
     app.add_api_route(
         "/{path:path}",
         _unknown(emulator),

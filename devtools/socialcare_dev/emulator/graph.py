@@ -48,6 +48,15 @@ def _invalid(call: Call, message: str) -> Answer:
 
 
 def _checked(call: Call) -> Answer | None:
+    """The version, the token and a JSON body, checked as Graph does first."""
+    if (failed := authorized(call)) is not None:
+        return failed
+    if not isinstance(call.body, dict):
+        return _invalid(call, "The request body must be a JSON object")
+    return None
+
+
+def authorized(call: Call) -> Answer | None:
     """The version and the token, checked as Graph does before anything else."""
     version = call.path_params["version"]
     if not _VERSION.match(version):
@@ -57,8 +66,6 @@ def _checked(call: Call) -> Answer | None:
         return error(call, 400, "An access token is required to request this resource.", 104)
     if refused_token(token):
         return error(call, 401, "Invalid OAuth access token - Cannot parse access token", 190)
-    if not isinstance(call.body, dict):
-        return _invalid(call, "The request body must be a JSON object")
     return None
 
 

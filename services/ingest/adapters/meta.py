@@ -17,7 +17,7 @@ from socialcare.ingest.adapters.base import (
     load_json,
     payload_errors,
 )
-from socialcare.schema import Attachment, Author, Direction, Event, Kind
+from socialcare.schema import Attachment, Author, Direction, Enrichment, Event, Kind
 
 
 def parse(headers: dict[str, str], body: bytes, ctx: Context) -> Parsed:
@@ -87,20 +87,87 @@ def _meta_attachment(attachment: dict[str, Any]) -> Attachment:
 # --- Facebook Page -------------------------------------------------------------------
 
 
+# Feed items a visitor's post arrives as: a text post, or one with a photo or a video.
+_POST_ITEMS = frozenset({"post", "status", "photo", "video"})
+
+
 def _page_entry(entry: dict[str, Any], ctx: Context, result: Parsed) -> None:
     if "messaging" in entry:
         _messaging("messenger", entry, ctx, result)
     page = as_id(entry["id"])
     for change in entry.get("changes", []):
-        value = change.get("value") or {}
-        if change.get("field") != "feed" or value.get("item") != "comment":
-            result.ignored.append(f"facebook:{change.get('field')}:{value.get('item')}")
-            continue
-        if value.get("verb") != "add":
-            # Edits and removals of comments already taken: nothing new to answer.
-            result.ignored.append(f"facebook:comment:{value.get('verb')}")
-            continue
-        result.events.append(_facebook_comment(page, value, ctx))
+        field, value = change.get("field"), change.get("value") or {}
+        item, verb = value.get("item"), value.get("verb")
+        if field == "mention":
+            _page_mention(page, value, entry.get("time"), ctx, result)
+        elif field != "feed" or item not in _POST_ITEMS | {"comment"}:
+            result.ignored.append(f"facebook:{field}:{item}")
+        elif verb != "add":
+            # Edits and removals of what was already taken: nothing new to answer.
+            result.ignored.append(f"facebook:{'comment' if item == 'comment' else 'post'}:{verb}")
+        elif item == "comment":
+            result.events.append(_facebook_comment(page, value, ctx))
+        elif as_id(value["from"]["id"]) == page:
+            # The Page's own posts: the brand speaking to everyone, nobody to answer.
+            result.ignored.append("facebook:feed:page_post")
+        else:
+            result.events.append(_visitor_post(page, value, ctx))
+
+
+def _visitor_post(page: str, value: dict[str, Any], ctx: Context) -> Event:
+    """A post someone wrote on the Page's timeline: addressed to the brand on the
+    brand's own ground, like a comment, so ``comment``; it and the comments replying to
+    it are answered under the post, whose id names the conversation."""
+    post_id = as_id(value["post_id"])
+    author = value["from"]
+    return Event(
+        platform="facebook",
+        platform_message_id=post_id,
+        kind=Kind.comment,
+        brand_account_id=page,
+        conversation_id=f"facebook:{post_id}",
+        author=Author(id=as_id(author["id"]), display_name=author.get("name")),
+        text=value.get("message") or "",
+        attachments=_post_attachments(value),
+        created_at=from_epoch(value["created_time"]),
+        received_at=ctx.received_at,
+    )
+
+
+def _post_attachments(value: dict[str, Any]) -> list[Attachment]:
+    item = value.get("item")
+    if item in {"photo", "video"}:
+        return [Attachment(type="image" if item == "photo" else "video", url=value.get("link"))]
+    return [Attachment(type="image", url=url) for url in value.get("photos") or []]
+
+
+def _page_mention(
+    page: str, value: dict[str, Any], time: int | None, ctx: Context, result: Parsed
+) -> None:
+    """Someone tagged the Page in a post or a comment elsewhere on Facebook. The ids are
+    those of the feed webhook's, so a mention on the Page's own timeline, which also
+    arrives as a feed change, is one event (the edge drops the second copy)."""
+    item, verb = value.get("item"), value.get("verb")
+    if item not in {"post", "comment"} or verb != "add":
+        result.ignored.append(f"facebook:mention:{verb if item in {'post', 'comment'} else item}")
+        return
+    post_id = as_id(value["post_id"])
+    message_id = as_id(value["comment_id"]) if item == "comment" else post_id
+    created = value.get("created_time") or time
+    result.events.append(
+        Event(
+            platform="facebook",
+            platform_message_id=message_id,
+            kind=Kind.mention,
+            brand_account_id=page,
+            conversation_id=f"facebook:{message_id}",
+            parent_id=post_id if item == "comment" else None,
+            author=Author(id=as_id(value["sender_id"]), display_name=value.get("sender_name")),
+            text=value.get("message") or "",
+            created_at=from_epoch(created) if created else ctx.received_at,
+            received_at=ctx.received_at,
+        )
+    )
 
 
 def _facebook_comment(page: str, value: dict[str, Any], ctx: Context) -> Event:
@@ -170,8 +237,9 @@ def _instagram_comment(
 def _instagram_mention(
     account: str, value: dict[str, Any], time: int | None, ctx: Context
 ) -> Event:
-    # Mention notifications carry only ids; the text is fetched from the Graph API by
-    # whoever answers. The event still exists so the mention reaches a queue.
+    # Mention notifications carry only ids: the event is published at once, marked
+    # pending, and ingest's enricher republishes it with the caption or comment and its
+    # author from the Graph API (socialcare.ingest.enrichment).
     media_id = as_id(value["media_id"])
     message_id = as_id(value.get("comment_id") or media_id)
     return Event(
@@ -185,6 +253,7 @@ def _instagram_mention(
         text=value.get("text") or "",
         created_at=from_epoch(time) if time else ctx.received_at,
         received_at=ctx.received_at,
+        enrichment=Enrichment.pending,
     )
 
 
