@@ -44,6 +44,10 @@ SNOWBALL = {
     "fr": "french", "it": "italian", "nl": "dutch", "pl": "polish", "pt": "portuguese",
     "ru": "russian", "tr": "turkish", "sr": "serbian", "hr": "serbian", "bs": "serbian",
 }  # fmt: skip
+# Where Snowball's stemmer leaves inflected forms of one word apart ("advokat" ->
+# "advoka" but "advokata" -> "advokat"; Turkish possessives), a word also matches as a
+# prefix.
+STEM_AND_PREFIX = frozenset({"hr", "bs", "sr", "tr"})
 
 # Letters that stay distinct after stripping combining marks, folded to what people
 # type on a keyboard without them. ß is already "ss" after casefold.
@@ -57,35 +61,49 @@ _ARABIC_FOLD = str.maketrans(
     {"ی": "ي", "ى": "ي", "ې": "ي", "ک": "ك", "ڪ": "ك", "ة": "ه", "ۀ": "ه", "ہ": "ه",
      "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ؤ": "و", "ئ": "ي", "ـ": None}
 )  # fmt: skip
-# Letters, digits and combining marks; underscores, apostrophes and everything else
-# separate words ("@VoltMobile_hr" is "voltmobile" "hr", "VoltMobile'dan" too).
-_TOKEN = re.compile(r"[^\W_]+")
-_VOWELS = frozenset("aeiouyаеёиоуыэюяіїєәөұүіıаыо")
+# Word characters and Latin combining marks; underscores (replaced by spaces first),
+# apostrophes and everything else separate words ("@VoltMobile_hr" is "voltmobile" "hr",
+# "VoltMobile'dan" is "voltmobile" "dan").
+_TOKEN = re.compile(r"[\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+_VOWELS = "aeiouyаеёиоуыэюяіїєәөұүı"
 
 
 def normalise(text: str) -> str:
     """The form both terms and text are compared in; idempotent."""
+    return fold(_prepare(text))
+
+
+def _prepare(text: str) -> str:
+    """Case folded, format characters dropped, Arabic-script variants folded; Latin
+    accents kept (stemmers know their language's accented endings)."""
     text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        return text
     # Format characters (ZWNJ, ZWJ, LRM/RLM, soft hyphen) sit inside words: removed, so
     # "می‌خواهم" with its ZWNJ and without are one word.
-    if not text.isascii():
-        text = _fold_marks(text).translate(_LATIN_FOLD).translate(_ARABIC_FOLD)
-    return unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", _drop_marks(text, "ARABIC"))
+    return text.translate(_ARABIC_FOLD)
 
 
-def _fold_marks(text: str) -> str:
-    """Drop format characters, and combining marks on Latin and Arabic letters."""
+def fold(word: str) -> str:
+    """Latin diacritics dropped: "čekam" and "cekam", "Anwälte" and "Anwalte" are one."""
+    if word.isascii():
+        return word
+    return unicodedata.normalize("NFC", _drop_marks(word, "LATIN")).translate(_LATIN_FOLD)
+
+
+def _drop_marks(text: str, script: str) -> str:
+    """Drop format characters, and combining marks on letters of ``script``."""
     kept: list[str] = []
     base = ""
     for char in unicodedata.normalize("NFD", text):
         category = unicodedata.category(char)
         if category == "Cf":
             continue
-        if category == "Mn":
-            if _script(base) in ("LATIN", "ARABIC"):
-                continue
-        else:
+        if category != "Mn":
             base = char
+        elif _script(base) == script:
+            continue
         kept.append(char)
     return "".join(kept)
 
@@ -95,9 +113,13 @@ def _script(char: str) -> str:
     return unicodedata.name(char, "").split(" ", 1)[0] if char else ""
 
 
+def _raw_tokens(text: str) -> list[str]:
+    return _TOKEN.findall(_prepare(text).replace("_", " "))
+
+
 def tokens(text: str) -> list[str]:
     """The normalised words of ``text``."""
-    return _TOKEN.findall(normalise(text))
+    return [fold(t) for t in _raw_tokens(text)]
 
 
 @cache
@@ -108,32 +130,61 @@ def stemmer(language: str) -> Callable[[str], str] | None:
 
 
 @dataclass(frozen=True)
+class Token:
+    raw: str  # accents kept, for the stemmer
+    folded: str
+
+    def stems(self, stem: Callable[[str], str]) -> tuple[str, str]:
+        # Stemmed with its accents (what the stemmer knows), and as typed without them.
+        return fold(stem(self.raw)), stem(self.folded)
+
+
+@dataclass(frozen=True)
 class Word:
     """One word of a term, and how a token of the text matches it."""
 
-    key: str
+    keys: tuple[str, ...]
     mode: Mode
     stem: Callable[[str], str] | None = None
+    prefix: str | None = None  # a stemmed word's prefix too, where the stemmer needs help
 
-    def matches(self, token: str) -> bool:
+    def matches(self, token: Token) -> bool:
+        folded = token.folded
+        if len(folded) > MAX_TOKEN:
+            return False
         if self.mode == "exact":
-            return token == self.key
-        if self.mode == "prefix":
-            return token.startswith(self.key) and len(token) - len(self.key) <= MAX_SUFFIX
-        return self.stem is not None and self.stem(token) == self.key
+            return folded == self.keys[0]
+        if self.stem is not None and any(k in self.keys for k in token.stems(self.stem)):
+            return True
+        prefix = self.prefix if self.mode == "stem" else self.keys[0]
+        return prefix is not None and _extends(folded, prefix)
 
 
-def word(text: str, language: str, *, name: bool, inflect: bool = True) -> Word:
-    """How a normalised term word matches: stemmed, by prefix, or exactly."""
+def _extends(token: str, prefix: str) -> bool:
+    return token.startswith(prefix) and len(token) - len(prefix) <= MAX_SUFFIX
+
+
+def word(raw: str, language: str, *, name: bool, inflect: bool = True) -> Word:
+    """How a term word (prepared, accents kept) matches: stemmed, by prefix, or exactly."""
+    text = fold(raw)
     stem = stemmer(language) if inflect and not name else None
     if stem is not None:
-        return Word(stem(text), "stem", stem)
+        keys = tuple(dict.fromkeys(Token(raw, text).stems(stem)))
+        if language in STEM_AND_PREFIX and len(text) >= MIN_STEM:
+            return Word((*keys, _prefix(text)), "stem", stem, _prefix(text))
+        return Word(keys, "stem", stem)
     if not inflect or len(text) < MIN_STEM or not any(c.isalpha() for c in text):
-        return Word(text, "exact")
-    if not name:
-        trimmed = text.rstrip("".join(_VOWELS))
-        text = trimmed if len(trimmed) >= MIN_STEM else text[: max(MIN_STEM, len(trimmed))]
-    return Word(text, "prefix")
+        return Word((text,), "exact")
+    if name and len(text) > MIN_STEM + 1 and text[-1] in _VOWELS:
+        # One final vowel of a name may change in declension: "VoltMobile", "VoltMobilu".
+        return Word((text[:-1],), "prefix")
+    return Word((text if name else _prefix(text),), "prefix")
+
+
+def _prefix(text: str) -> str:
+    """A word without its final vowels (the part endings attach to), at least MIN_STEM long."""
+    trimmed = text.rstrip(_VOWELS)
+    return trimmed if len(trimmed) >= MIN_STEM else text[:MIN_STEM]
 
 
 @dataclass(frozen=True)
@@ -142,13 +193,10 @@ class Term:
     language: str
     words: tuple[Word, ...]
 
-    def matches_at(self, toks: list[str], start: int) -> bool:
+    def matches_at(self, toks: list[Token], start: int) -> bool:
         if start + len(self.words) > len(toks):
             return False
-        return all(
-            len(toks[start + i]) <= MAX_TOKEN and w.matches(toks[start + i])
-            for i, w in enumerate(self.words)
-        )
+        return all(w.matches(toks[start + i]) for i, w in enumerate(self.words))
 
 
 @dataclass(frozen=True)
@@ -171,7 +219,8 @@ class KeywordMatcher:
             index = self._groups.setdefault(language, {})
             for text in texts:
                 for term in _terms(text, language, inflect):
-                    index.setdefault(term.words[0].key, []).append(term)
+                    for key in term.words[0].keys:
+                        index.setdefault(key, []).append(term)
 
     def __bool__(self) -> bool:
         return any(self._groups.values())
@@ -181,38 +230,42 @@ class KeywordMatcher:
         groups = [
             (lang, index)
             for lang, index in self._groups.items()
-            if language is None or lang in (language, ANY)
+            if index and (language is None or lang in (language, ANY))
         ]
         if not groups:
             return None
-        toks = tokens(text)
+        toks = [Token(raw, fold(raw)) for raw in _raw_tokens(text)]
         for lang, index in groups:
-            if hit := self._find_in(index, lang, toks):
+            if hit := _find_in(index, stemmer(lang), toks):
                 return hit
         return None
 
     def search(self, text: str, language: str | None = None) -> bool:
         return self.find(text, language) is not None
 
-    def _find_in(self, index: dict[str, list[Term]], language: str, toks: list[str]) -> Hit | None:
-        stem = stemmer(language)
-        for start, token in enumerate(toks):
-            if len(token) > MAX_TOKEN:
-                continue
-            keys = {token[:end] for end in range(max(1, len(token) - MAX_SUFFIX), len(token) + 1)}
-            if stem is not None:
-                keys.add(stem(token))
-            for key in keys:
-                for term in index.get(key, ()):
-                    if term.matches_at(toks, start):
-                        return Hit(term.text, term.language)
-        return None
+
+def _find_in(
+    index: dict[str, list[Term]], stem: Callable[[str], str] | None, toks: list[Token]
+) -> Hit | None:
+    for start, token in enumerate(toks):
+        folded = token.folded
+        if len(folded) > MAX_TOKEN:
+            continue  # no term word is this long: never stemmed or sliced
+        # Most specific first: stems, then the longest prefix ("VoltBuds Pro" run
+        # together before "VoltBuds").
+        keys = [*(token.stems(stem) if stem else ())]
+        keys += [folded[:end] for end in range(len(folded), max(0, len(folded) - MAX_SUFFIX), -1)]
+        for key in dict.fromkeys(keys):
+            for term in index.get(key, ()):
+                if term.matches_at(toks, start):
+                    return Hit(term.text, term.language)
+    return None
 
 
 def _terms(text: str, language: str, inflect: bool) -> list[Term]:
     """The term, and for a name of several words also its words run together
     ("VoltBuds Pro" matches "#VoltBudsPro")."""
-    words = tokens(text)
+    words = _raw_tokens(text)
     if not words:
         return []
     name = language == ANY
