@@ -13,6 +13,7 @@ from socialcare.classify.cli import app as classify_app
 from socialcare.conversations.cli import app as conversations_app
 from socialcare.index.cli import app as index_app
 from socialcare.ingest.cli import app as ingest_app
+from socialcare.listen.cli import app as listen_app
 from socialcare.logging import configure_logging, log_id
 from socialcare.respond.cli import app as respond_app
 from socialcare.route.cli import app as route_app
@@ -34,6 +35,7 @@ app.add_typer(route_app, name="route")
 app.add_typer(respond_app, name="respond")
 app.add_typer(conversations_app, name="conversations")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(listen_app, name="listen")
 app.add_typer(index_app, name="index")
 app.add_typer(search_app, name="search")
 

@@ -33,6 +33,7 @@ def _key_of(spec: TopicSpec) -> str:
 _KEY_NOTES = {
     "subject": "keyed by subject (compacted: the latest record per person).",
     "alert_id": "keyed by alert_id (compacted: the latest state per alert).",
+    "brand": "keyed by brand (compacted: the latest position per brand).",
     "conversation_id": "keyed by conversation_id (the DLQ keeps the original record's key).",
 }
 

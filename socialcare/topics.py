@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from socialcare.erasure import DEFAULT_TOPIC as ERASURES_TOPIC
 from socialcare.erasure import ErasureRecord
+from socialcare.listening_positions import ListeningPosition
 from socialcare.schema import (
     Action,
     ActionResult,
@@ -159,6 +160,17 @@ ALERTS = TopicSpec(
     key="alert_id",
 )
 
+# Where the listening poller's search stands per brand: tiny, compacted, kept (no
+# customer data, and forgetting it would search the last 7 days again).
+LISTENING_POSITIONS = TopicSpec(
+    "social.listening.positions",
+    partitions=1,
+    model=ListeningPosition,
+    description="The listening poller's newest published post id per brand (compacted).",
+    key="brand",
+    config={"cleanup.policy": "compact", "retention.ms": "-1"},
+)
+
 PIPELINE_TOPICS: tuple[TopicSpec, ...] = (
     RAW,
     CLASSIFIED,
@@ -169,6 +181,7 @@ PIPELINE_TOPICS: tuple[TopicSpec, ...] = (
     ACTION_RESULTS,
     CONVERSATIONS,
     ALERTS,
+    LISTENING_POSITIONS,
 )
 
 # The router's conversation table: compacted (latest state per conversation) and

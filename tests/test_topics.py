@@ -15,6 +15,7 @@ def test_pipeline_topic_names_follow_the_design():
         "support.action-results",
         "support.conversations",
         "social.alerts",
+        "social.listening.positions",
     ]
     assert all(t.partitions >= 1 for t in PIPELINE_TOPICS)
     assert RAW.partitions > 1  # conversations spread over partitions, one each
@@ -38,3 +39,10 @@ def test_alerts_are_keyed_by_alert_id_and_compacted():
 
     assert ALERTS.key == "alert_id"
     assert "compact" in ALERTS.config["cleanup.policy"]
+
+
+def test_listening_positions_are_keyed_by_brand_compacted_and_kept():
+    from socialcare.topics import LISTENING_POSITIONS
+
+    assert LISTENING_POSITIONS.key == "brand"
+    assert LISTENING_POSITIONS.config == {"cleanup.policy": "compact", "retention.ms": "-1"}
