@@ -48,8 +48,12 @@ class Service:
         if self.settings.listen_x_bearer_token is None:
             log.warning("listen.no_token")  # nothing to poll with; /readyz says why
             return
+
+        async def read() -> dict[str, str]:
+            return await anyio.to_thread.run_sync(read_positions, self.settings)
+
         positions = await retry_forever(
-            lambda: anyio.to_thread.run_sync(read_positions, self.settings),
+            read,
             retry_on=lambda exc: isinstance(exc, KafkaError | TopicMissing),
             event="listen.positions_retry",
         )
