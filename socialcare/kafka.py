@@ -77,6 +77,12 @@ def admin_client(settings: Settings, **extra: Any) -> KafkaAdminClient:
     return KafkaAdminClient(**{**config, **extra})
 
 
+# The metadata of offsets committed to move a consumer group past records it never
+# processed (a backlog skipped on purpose): a worker that reads again what it had
+# consumed before a restart (the alerts worker) reads nothing before such a commit.
+BACKLOG_SKIPPED = "socialcare:backlog-skipped"
+
+
 def consumer(settings: Settings, *topics: str, **extra: Any) -> KafkaConsumer:
     """A consumer of ``topics`` (none: assign or subscribe later)."""
     config = {**client_config(settings), "client_id": f"{settings.kafka_client_id}-consumer"}

@@ -39,7 +39,8 @@ def skip_backlog(settings: Settings, group: str, topic: str) -> int:
         for tp in partitions:
             committed = consumer.committed(tp)
             skipped += ends[tp] - max(starts[tp], committed if committed is not None else 0)
-        consumer.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in ends.items()})
+        skip = {tp: OffsetAndMetadata(end, kafka.BACKLOG_SKIPPED, -1) for tp, end in ends.items()}
+        consumer.commit(skip)
     finally:
         consumer.close()
     return skipped

@@ -19,6 +19,11 @@ spiked and since when). An alert stays open while any of its keys is still
 does not flap at the threshold), is re-published as ``updated`` when it spans new
 languages, platforms or terms or has grown by a quarter, and is ``cleared`` once
 none is. Nothing is raised before the baseline covers ``warmup`` seconds.
+
+A restarted worker is handed the alerts its predecessor left open (``adopt``): a
+spike that is still going when the counts have warmed up continues under its old
+``alert_id`` and start (re-published as ``updated``); one that is not is cleared
+then, so no alert stays open for ever because the worker that raised it stopped.
 """
 
 from __future__ import annotations
@@ -113,8 +118,21 @@ class Detector:
         self.config = config
         self.windows = Windows(config.bucket, config.window, config.baseline)
         self.open: dict[str, _Spike] = {}
+        # Alerts a previous run left open, not yet continued or cleared.
+        self.orphans: dict[str, Alert] = {}
         self._evaluated: float | None = None
         self._arrived: float | None = None  # wall time of the latest observation
+        self._adopted_at: float | None = None  # wall time of ``adopt``
+
+    def warm(self, observations: list[Observation]) -> None:
+        """Count what a previous run had counted (oldest first), raising nothing."""
+        for observation in observations:
+            self.windows.add(observation)
+
+    def adopt(self, alerts: list[Alert], wall: float) -> None:
+        """Take over the open alerts of a previous run (the latest state of each)."""
+        self.orphans = {a.alert_id: a for a in alerts if a.status != AlertStatus.cleared}
+        self._adopted_at = wall
 
     def observe(self, observation: Observation, wall: float | None = None) -> list[Alert]:
         """Count an event; the alert messages due, if the clock moved far enough."""
@@ -126,6 +144,11 @@ class Detector:
         """With no event for a bucket or more, let the clock follow the wall clock from
         the latest event (a quiet stream still clears its alerts)."""
         clock = self.windows.clock
+        if clock is None and self._adopted_at is not None:
+            # Not one event since the restart: the old spikes are over by the warm-up.
+            if wall - self._adopted_at >= self.config.warmup:
+                return self._clear_orphans(wall)
+            return []
         if clock is None or self._arrived is None or wall - self._arrived < self.config.bucket:
             return []
         self.windows.advance(clock + (wall - self._arrived))
@@ -178,6 +201,9 @@ class Detector:
         for score in self.spiking():
             self._assign(score)
         messages = []
+        if self.orphans and self.windows.baseline_seconds >= self.config.warmup:
+            assert self.windows.clock is not None
+            messages += self._clear_orphans(self.windows.clock)
         for alert_id, spike in list(self.open.items()):
             message = self._follow(spike)
             if message is not None:
@@ -196,8 +222,31 @@ class Detector:
                 spike.keys.add(score.key)
                 return
         since = self.windows.window_start
-        alert_id = _alert_id(score.key, since)
-        self.open[alert_id] = _Spike(alert_id, since, {score.key})
+        spike = _Spike(_alert_id(score.key, since), since, {score.key})
+        orphan = self._orphan_of(score.key)
+        if orphan is not None:  # the same spike, raised before a restart
+            spike.alert_id, spike.since = orphan.alert_id, orphan.since.timestamp()
+            spike.published = (orphan.events, frozenset())  # known: the next is an update
+        self.open[spike.alert_id] = spike
+
+    def _orphan_of(self, key: Key) -> Alert | None:
+        """The open alert of a previous run that named ``key``, taken off the orphans."""
+        for alert_id, alert in self.orphans.items():
+            if key[1] in (alert.terms if key[0] == TERM else alert.dimensions):
+                return self.orphans.pop(alert_id)
+        return None
+
+    def _clear_orphans(self, clock: float) -> list[Alert]:
+        """Clear what a previous run left open and no spike has continued."""
+        now = _datetime(clock)
+        cleared = [
+            a.model_copy(
+                update={"status": AlertStatus.cleared, "updated_at": now, "cleared_at": now}
+            )
+            for a in self.orphans.values()
+        ]
+        self.orphans = {}
+        return cleared
 
     def _follow(self, spike: _Spike) -> Alert | None:
         """The spike's message now: cleared, updated, opened, or None (nothing new)."""

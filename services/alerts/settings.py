@@ -69,6 +69,20 @@ class AlertsSettings(Settings):
         "compared and alerts opened, updated or cleared.",
     )
 
+    alerts_recount_seconds: float | None = Field(
+        None,
+        ge=0,
+        description="At start, count again the events consumed this long before the "
+        "committed offsets (what the previous run had counted), so a restart neither "
+        "misses a spike in progress nor leaves its alert open. Default: the baseline plus "
+        "the window; 0 starts with empty counts.",
+    )
+
+    def recount_seconds(self) -> float:
+        if self.alerts_recount_seconds is not None:
+            return self.alerts_recount_seconds
+        return self.alerts_baseline_seconds + self.alerts_window_seconds
+
     def detector_config(self) -> DetectorConfig:
         return DetectorConfig(
             bucket=self.alerts_bucket_seconds,

@@ -8,11 +8,13 @@ partitions): a table would have to be re-keyed by term through a repartition top
 and summed back per window, for state that is stale by the time a restarted worker
 has recovered it. So one replica reads every partition (the Deployment runs exactly
 one; a second would see half the stream each), and after a restart the counts warm
-up again: no alert before the baseline covers SOCIALCARE_ALERTS_WARMUP_SECONDS. The
-offsets are still committed only once an event's output is durable
-(socialcare.streams.process_durably), so an alert raised is never lost; an alert open
-when the worker stopped is not re-adopted (its last state stays open) - a restart
-during a spike raises it again under a new id.
+up again from the topic: at start the worker reads again what it had consumed in the
+baseline before its committed offsets (socialcare.alerts.recovery), and no alert
+comes before the baseline covers SOCIALCARE_ALERTS_WARMUP_SECONDS. The offsets are
+committed only once an event's output is durable (socialcare.streams
+.process_durably), so an alert raised is never lost. The alerts open when the worker
+stopped are read back from social.alerts and handed to the detector: a spike still
+going continues under its id, the others are cleared once the counts are warm.
 
 Time is event time (``received_at``, when ingest took the message), so classifier
 batching or consumer lag does not fake a spike; on a quiet stream the clock follows
@@ -21,6 +23,7 @@ the wall clock from the latest event (a timer), so alerts still clear.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -31,7 +34,7 @@ from kafka.errors import KafkaError
 from pydantic import ValidationError
 
 from socialcare import elastic, kafka
-from socialcare.alerts import store
+from socialcare.alerts import recovery, store
 from socialcare.alerts.detector import Detector
 from socialcare.alerts.settings import AlertsSettings
 from socialcare.alerts.terms import terms
@@ -106,6 +109,19 @@ class Watcher:
             )
         return [Outgoing(self.published, a.key, a.to_bytes()) for a in alerts]
 
+    async def recover(self, settings: AlertsSettings) -> None:
+        """Take over from a previous run: its counts and the alerts it left open."""
+        seconds = settings.recount_seconds()
+        history = []
+        if seconds:
+            history = await asyncio.to_thread(
+                recovery.counted_before, settings, settings.alerts_app_id, seconds
+            )
+        self.detector.warm([observation(e) for e in history if e.direction == Direction.inbound])
+        orphans = await asyncio.to_thread(recovery.open_alerts, settings)
+        self.detector.adopt(orphans, wall=time.time())
+        log.info("alerts.recovered", counted=len(history), open=len(orphans))
+
     async def tick(self) -> None:
         """Let a quiet stream's clock run on, clearing what has calmed down."""
         messages = await self.outputs(self.detector.tick(time.time()))
@@ -128,6 +144,7 @@ def create_worker(settings: AlertsSettings) -> AlertsWorker:
     @app.agent(bytes_topic(app, CLASSIFIED), name=f"{SERVICE}.watch")
     async def watch(stream: faust.StreamT) -> None:
         await store.ensure_index(watcher.es, watcher.index)
+        await watcher.recover(settings)
         await process_durably(
             stream, watcher.handle, service=SERVICE, guard=offset_guard(app, settings)
         )

@@ -61,3 +61,57 @@ def test_nothing_before_the_baseline_has_warmed_up():
     burst = [type(m)(m.n + 1000, at, m.platform, m.language, m.text, m.intent, True) for m in burst]
     config = DetectorConfig(warmup=3.0)
     assert run(burst + messages[:20], config, quiet_seconds=0) == []
+
+
+def observation(m) -> Observation:
+    return Observation(f"e{m.n}", m.at.timestamp(), m.intent, m.language, m.platform, terms(m.text))
+
+
+def observe_all(detector, messages, wall=0.0):
+    return [a for m in messages for a in detector.observe(observation(m), wall=wall + m.n)]
+
+
+def test_a_restart_during_a_spike_continues_its_alert():
+    messages = demo_messages(seed=2)
+    spike = [i for i, m in enumerate(messages) if m.spike]
+    cut = spike[len(spike) // 2]  # the worker stops halfway through the spike
+    before = observe_all(Detector(DetectorConfig()), messages[:cut])
+    assert before and before[-1].status != AlertStatus.cleared
+    restarted = Detector(DetectorConfig())
+    # What the worker reads again from the topic: the baseline before its offsets.
+    restarted.warm([observation(m) for m in messages[:cut]])
+    restarted.adopt([before[-1]], wall=0.0)
+    after = observe_all(restarted, messages[cut:])
+    after += [a for second in range(15) for a in restarted.tick(len(messages) + second + 1.0)]
+    # One alert over the restart: continued (updated), not raised again, then cleared.
+    assert {a.alert_id for a in after} == {before[-1].alert_id}
+    assert after[0].status == AlertStatus.updated and after[0].since == before[-1].since
+    assert after[-1].status == AlertStatus.cleared
+
+
+def test_an_alert_left_open_by_a_previous_run_clears_after_the_warm_up():
+    messages = demo_messages(seed=2)
+    spiking = observe_all(Detector(DetectorConfig()), messages)
+    left_open = next(a for a in spiking if a.status == AlertStatus.open)
+    steady = demo_messages(events=400, seed=4, spike=False)
+    restarted = Detector(DetectorConfig(warmup=3.0))
+    restarted.adopt([left_open], wall=0.0)
+    published = observe_all(restarted, steady)
+    assert [(a.alert_id, a.status) for a in published] == [
+        (left_open.alert_id, AlertStatus.cleared)
+    ]
+    assert published[0].cleared_at - steady[0].at < timedelta(seconds=10)
+
+
+def test_with_no_event_after_a_restart_the_left_alerts_clear_on_the_wall_clock():
+    left_open = next(
+        a
+        for a in observe_all(Detector(DetectorConfig()), demo_messages(seed=2))
+        if a.status == AlertStatus.open
+    )
+    restarted = Detector(DetectorConfig(warmup=3.0))
+    restarted.adopt([left_open], wall=1000.0)
+    assert restarted.tick(1001.0) == []
+    (cleared,) = restarted.tick(1004.0)
+    assert (cleared.alert_id, cleared.status) == (left_open.alert_id, AlertStatus.cleared)
+    assert restarted.tick(1010.0) == []

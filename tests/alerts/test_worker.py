@@ -93,3 +93,44 @@ def test_the_demo_spike_raises_one_alert_naming_voltbuds_then_clears(worker, set
         index=alerts_index(settings.model_copy(update={"index_alias": alias})), id=first.alert_id
     )["_source"]
     assert stored["status"] == "cleared" and "voltbuds" in stored["terms"]
+
+
+def test_a_restart_during_the_spike_continues_its_alert(stack, settings, tmp_path, alias):
+    """The worker stops late in the spike and a new one takes over its group:
+    it counts again what its predecessor had counted (the baseline before the spike),
+    so the spike goes on as the same alert and clears once."""
+    kafka.ensure_topics(settings, [CLASSIFIED, ALERTS])
+    group = fresh_group(settings, "socialcare-alerts-it", CLASSIFIED.name)
+    tail = TopicTail(settings, ALERTS.name)
+    begun = time.monotonic()
+    run = uuid.uuid4().hex[:8]
+    messages = demo_messages(seed=0)
+    spike = [i for i, m in enumerate(messages) if m.spike]
+    cut = spike[3 * len(spike) // 4]  # the alert opens about a third into the spike
+
+    def ours(record) -> bool:
+        return any(run in e for e in json.loads(record.value)["example_event_ids"])
+
+    env = {"SOCIALCARE_INDEX_ALIAS": alias}
+    first = worker_process("alerts", group, tmp_path, "alerts-1", env)
+    first.start()
+    try:
+        send_at_demo_pace(settings, run, messages[:cut])
+        opened = Alert.model_validate_json(tail.read(1, 30, 0, ours)[0].value)
+    finally:
+        first.stop()
+    assert opened.status == AlertStatus.open
+    # It counts again what the first one counted: this test's traffic, not the shared
+    # topic's earlier tests' (their idle gap before it would look like a surge).
+    env["SOCIALCARE_ALERTS_RECOUNT_SECONDS"] = str(time.monotonic() - begun + 5)
+    second = worker_process("alerts", group, tmp_path, "alerts-2", env)
+    second.start()
+    try:
+        send_at_demo_pace(settings, run, messages[cut:])
+        records = tail.read(expect=10_000, timeout=30, settle=0, match=ours)
+    finally:
+        second.stop()
+    alerts = [Alert.model_validate_json(r.value) for r in records]
+    assert {a.alert_id for a in alerts} == {opened.alert_id}, [(a.status, a.terms) for a in alerts]
+    assert alerts[-1].status == AlertStatus.cleared
+    assert [a.status for a in alerts].count(AlertStatus.open) == 1  # never raised again
