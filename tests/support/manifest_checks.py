@@ -127,8 +127,9 @@ def check_images_pinned(objects: list[Obj]) -> list[str]:
 
 
 def check_autoscaling(objects: list[Obj]) -> list[str]:
-    """Autoscalers point at Deployments that leave the replica count to them, and
-    a lag-scaled worker never gets more replicas than its topic has partitions."""
+    """Every Deployment but a singleton (one replica, Recreate) has an autoscaler;
+    autoscalers point at Deployments that leave the replica count to them, and a
+    lag-scaled worker never gets more replicas than its topic has partitions."""
     problems = []
     deployments = _by_kind(objects, "Deployment")
     partitions = {
@@ -158,7 +159,18 @@ def check_autoscaling(objects: list[Obj]) -> list[str]:
             problems.append(f"an autoscaler targets Deployment/{name}, which does not exist")
         elif "replicas" in deployments[name]["spec"]:
             problems.append(f"Deployment/{name}: sets replicas, which its autoscaler owns")
-    problems += [f"Deployment/{name}: no autoscaler" for name in deployments if name not in scaled]
+    # A singleton by design (one replica, Recreate: the listening poller) scales never.
+    singletons = {
+        name
+        for name, d in deployments.items()
+        if d["spec"].get("replicas") == 1
+        and d["spec"].get("strategy", {}).get("type") == "Recreate"
+    }
+    problems += [
+        f"Deployment/{name}: no autoscaler"
+        for name in deployments
+        if name not in scaled and name not in singletons
+    ]
     return problems
 
 

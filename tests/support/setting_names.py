@@ -15,6 +15,7 @@ def all_setting_names() -> set[str]:
     from socialcare.erasure import ErasureSettings
     from socialcare.index.settings import IndexSettings
     from socialcare.ingest.settings import IngestSettings
+    from socialcare.listen.settings import ListenSettings
     from socialcare.respond.settings import RespondSettings
     from socialcare.route.settings import RouteSettings
     from socialcare.search.settings import SearchSettings
@@ -26,6 +27,7 @@ def all_setting_names() -> set[str]:
         RespondSettings,
         ConversationsSettings,
         AlertsSettings,
+        ListenSettings,
         SearchSettings,
         IndexSettings,
         ClassifySettings,
