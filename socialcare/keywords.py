@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Literal
 
@@ -35,6 +35,9 @@ MAX_SUFFIX = 4
 # No word of a term is this long; longer tokens (a URL's path, a flood of letters) are
 # never stemmed or compared.
 MAX_TOKEN = 64
+# Most words one language's stemmer sees in one text (those that could be a term's):
+# bounds the work a very long post causes; words beyond are compared by prefix only.
+MAX_STEMMED = 1_000
 
 # Snowball algorithms for our languages. Serbian's covers Croatian and Bosnian too
 # (one language for stemming: the same endings, Latin or Cyrillic). Kazakh,
@@ -64,7 +67,9 @@ _ARABIC_FOLD = str.maketrans(
 # Word characters and Latin combining marks; underscores (replaced by spaces first),
 # apostrophes and everything else separate words ("@VoltMobile_hr" is "voltmobile" "hr",
 # "VoltMobile'dan" is "voltmobile" "dan").
-_TOKEN = re.compile(r"[\w\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+_MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_TOKEN = re.compile(rf"[\w{_MARKS}]+")
+_WORD_MARK = re.compile(rf"[{_MARKS}]")
 _VOWELS = "aeiouyаеёиоуыэюяіїєәөұүı"
 
 
@@ -102,7 +107,8 @@ def _drop_marks(text: str, script: str) -> str:
             continue
         if category != "Mn":
             base = char
-        elif _script(base) == script:
+        elif _script(base) == script or not _WORD_MARK.match(char):
+            # Marks of other ranges (scripts we do not stem) would split a word.
             continue
         kept.append(char)
     return "".join(kept)
@@ -124,9 +130,20 @@ def tokens(text: str) -> list[str]:
 
 @cache
 def stemmer(language: str) -> Callable[[str], str] | None:
-    """The Snowball stemmer of ``language``, or None where Snowball has none."""
+    """The Snowball stemmer of ``language`` (remembering its recent words), or None."""
     algorithm = SNOWBALL.get(language)
-    return snowballstemmer.stemmer(algorithm).stemWord if algorithm else None
+    if not algorithm:
+        return None
+    stem_word = snowballstemmer.stemmer(algorithm).stemWord
+
+    # Snowball in Python costs about 0.1 ms a word; customers repeat words. Its output
+    # is normalised again: the Persian stemmer writes ک for ك, Serbian's writes Latin
+    # letters with diacritics.
+    @lru_cache(maxsize=50_000)
+    def stem(word: str) -> str:
+        return normalise(stem_word(word))
+
+    return stem
 
 
 @dataclass(frozen=True)
@@ -136,7 +153,8 @@ class Token:
 
     def stems(self, stem: Callable[[str], str]) -> tuple[str, str]:
         # Stemmed with its accents (what the stemmer knows), and as typed without them.
-        return fold(stem(self.raw)), stem(self.folded)
+        stem_raw = stem(self.raw)
+        return stem_raw, stem_raw if self.raw == self.folded else stem(self.folded)
 
 
 @dataclass(frozen=True)
@@ -207,6 +225,48 @@ class Hit:
     language: str
 
 
+@dataclass
+class _Group:
+    """The terms of one language, indexed by the keys of their first word."""
+
+    language: str
+    stem: Callable[[str], str] | None
+    index: dict[str, list[Term]] = field(default_factory=dict)
+    initials: set[str] = field(default_factory=set)
+
+    def add(self, term: Term) -> None:
+        for key in term.words[0].keys:
+            self.index.setdefault(key, []).append(term)
+            self.initials.add(key[:1])
+        self.initials.add(fold(term.text)[:1].casefold())
+
+    def may_stem(self, token: Token) -> bool:
+        """Whether the token's stem could be a key: Snowball drops endings, so a stem
+        begins as its word does; Arabic and Persian ones also drop prefixes (ال, ب)."""
+        if self.language in ("ar", "fa"):
+            return _script(token.folded[0]) == "ARABIC"
+        return token.folded[0] in self.initials or token.raw[0] in self.initials
+
+    def find(self, toks: list[Token]) -> Hit | None:
+        stemmed = 0
+        for start, token in enumerate(toks):
+            folded = token.folded
+            if len(folded) > MAX_TOKEN:
+                continue  # no term word is this long: never stemmed or sliced
+            # Most specific first: stems, then the longest prefix ("VoltBuds Pro" run
+            # together before "VoltBuds").
+            keys: list[str] = []
+            if self.stem and stemmed < MAX_STEMMED and self.may_stem(token):
+                stemmed += 1
+                keys += token.stems(self.stem)
+            keys += [folded[:end] for end in range(len(folded), len(folded) - MAX_SUFFIX - 1, -1)]
+            for key in dict.fromkeys(keys):
+                for term in self.index.get(key, ()):
+                    if term.matches_at(toks, start):
+                        return Hit(term.text, term.language)
+        return None
+
+
 class KeywordMatcher:
     """Terms by language (``any``: every language, matched as names) -> first hit in a text.
 
@@ -214,52 +274,31 @@ class KeywordMatcher:
     """
 
     def __init__(self, terms: Mapping[str, Iterable[str]], *, inflect: bool = True) -> None:
-        self._groups: dict[str, dict[str, list[Term]]] = {}
+        self._groups: list[_Group] = []
         for language, texts in terms.items():
-            index = self._groups.setdefault(language, {})
+            group = _Group(language, stemmer(language) if inflect else None)
             for text in texts:
                 for term in _terms(text, language, inflect):
-                    for key in term.words[0].keys:
-                        index.setdefault(key, []).append(term)
+                    group.add(term)
+            if group.index:
+                self._groups.append(group)
 
     def __bool__(self) -> bool:
-        return any(self._groups.values())
+        return bool(self._groups)
 
     def find(self, text: str, language: str | None = None) -> Hit | None:
         """The first term in ``text``: of ``language`` and ``any``, or of every language."""
-        groups = [
-            (lang, index)
-            for lang, index in self._groups.items()
-            if index and (language is None or lang in (language, ANY))
-        ]
+        groups = [g for g in self._groups if language is None or g.language in (language, ANY)]
         if not groups:
             return None
         toks = [Token(raw, fold(raw)) for raw in _raw_tokens(text)]
-        for lang, index in groups:
-            if hit := _find_in(index, stemmer(lang), toks):
+        for group in groups:
+            if hit := group.find(toks):
                 return hit
         return None
 
     def search(self, text: str, language: str | None = None) -> bool:
         return self.find(text, language) is not None
-
-
-def _find_in(
-    index: dict[str, list[Term]], stem: Callable[[str], str] | None, toks: list[Token]
-) -> Hit | None:
-    for start, token in enumerate(toks):
-        folded = token.folded
-        if len(folded) > MAX_TOKEN:
-            continue  # no term word is this long: never stemmed or sliced
-        # Most specific first: stems, then the longest prefix ("VoltBuds Pro" run
-        # together before "VoltBuds").
-        keys = [*(token.stems(stem) if stem else ())]
-        keys += [folded[:end] for end in range(len(folded), max(0, len(folded) - MAX_SUFFIX), -1)]
-        for key in dict.fromkeys(keys):
-            for term in index.get(key, ()):
-                if term.matches_at(toks, start):
-                    return Hit(term.text, term.language)
-    return None
 
 
 def _terms(text: str, language: str, inflect: bool) -> list[Term]:
