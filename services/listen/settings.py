@@ -1,12 +1,11 @@
-from pathlib import Path
-
 from pydantic import Field, SecretStr
 
 from socialcare.settings import Settings
 
 
 class ListenSettings(Settings):
-    """The listening poller's settings (``SOCIALCARE_LISTEN_*``)."""
+    """The listening poller's settings (``SOCIALCARE_LISTEN_*``); the brands are the
+    listening rules of ``SOCIALCARE_LISTENING_CONFIG`` (shared with ingest)."""
 
     listen_x_base_url: str = Field(
         "https://api.x.com", description="X API base URL of the listening poller's recent search."
@@ -30,9 +29,4 @@ class ListenSettings(Settings):
     )
     listen_web_port: int = Field(
         6073, description="Port of the listening poller's /healthz, /readyz and /metrics."
-    )
-    listening_config: Path | None = Field(
-        None,
-        description="YAML file of the listening rules per brand (docs/listening.md); unset: "
-        "the shipped demo brands.",
     )
