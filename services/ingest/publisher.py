@@ -19,14 +19,17 @@ __all__ = ["EventPublisher", "PublishError", "RecentIds"]
 
 class EventPublisher(Publisher):
     """Events to ``social.events.raw`` (or ``topic``), each with its event id as a
-    header, as on every other topic."""
+    header, as on every other topic; ``stage`` labels the publish-time metric (the
+    listening poller publishes through it too)."""
 
-    def __init__(self, settings: Settings, timeout: float, topic: str = RAW.name) -> None:
+    def __init__(
+        self, settings: Settings, timeout: float, topic: str = RAW.name, stage: str = "ingest"
+    ) -> None:
         super().__init__(
             settings,
             timeout,
             topic,
-            stage="ingest",
+            stage=stage,
             headers=lambda event: [("event_id", event.event_id.encode())],
         )
 

@@ -33,7 +33,9 @@ class Service:
     def __init__(self, settings: ListenSettings) -> None:
         self.settings = settings
         self.rules = configured_rules(settings.listening_config)
-        self.publisher = EventPublisher(settings, settings.listen_publish_timeout_seconds)
+        self.publisher = EventPublisher(
+            settings, settings.listen_publish_timeout_seconds, stage="listen"
+        )
         self.writer = PositionWriter(settings, settings.listen_publish_timeout_seconds)
         token = settings.listen_x_bearer_token
         self.search = RecentSearch(
