@@ -19,34 +19,46 @@ class ConfigFileError(ValueError):
     """The file is invalid; the message names file, line and key."""
 
 
-def load_yaml(path: Path, model: type[M]) -> M:
+def load_yaml(
+    path: Path, model: type[M], *, error: type[ConfigFileError] = ConfigFileError, what: str = ""
+) -> M:
+    """``path`` validated by ``model``; problems raise ``error`` (a ConfigFileError)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigFileError(f"{path}: cannot read: {exc.strerror}") from exc
-    return parse_yaml(text, model, str(path))
+        raise error(f"{path}: cannot read: {exc.strerror}") from exc
+    return parse_yaml(text, model, str(path), error=error, what=what)
 
 
-def parse_yaml(text: str, model: type[M], source: str) -> M:
+def parse_yaml(
+    text: str,
+    model: type[M],
+    source: str,
+    *,
+    error: type[ConfigFileError] = ConfigFileError,
+    what: str = "",
+) -> M:
+    """``text`` validated by ``model``; ``what`` names the file in messages ("the
+    routing file")."""
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
-        raise ConfigFileError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        raise error(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
     if not isinstance(data, dict):
-        raise ConfigFileError(f"{source}:1: the file must be a mapping of keys")
+        raise error(f"{source}:1: {what or 'the file'} must be a mapping of keys")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for error in exc.errors():
-            loc = [p for p in error["loc"] if not (isinstance(p, str) and "[" in p)]
+        for problem in exc.errors():
+            loc = [p for p in problem["loc"] if not (isinstance(p, str) and "[" in p)]
             key = ".".join(str(p) for p in loc) or "(top level)"
-            message = error["msg"].removeprefix("Value error, ")
+            message = problem["msg"].removeprefix("Value error, ")
             problems.append(f"{source}:{line_of(node, loc)}: {key}: {message}")
-        raise ConfigFileError("\n".join(problems)) from exc
+        raise error("\n".join(problems)) from exc
 
 
 def line_of(node: Any, path: list[Any]) -> int:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import time
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from socialcare.config_files import ConfigFileError, load_yaml, parse_yaml
 from socialcare.keywords import ANY, KeywordMatcher
 from socialcare.schema import LANGUAGE_PATTERN, Intent, Kind, Priority, Sentiment
 
@@ -28,7 +28,7 @@ Skill = Annotated[str, Field(pattern=SKILL_PATTERN)]
 Minutes = Annotated[float, Field(gt=0)]
 
 
-class ConfigError(ValueError):
+class ConfigError(ConfigFileError):
     """The routing file is invalid; the message names file, line and key."""
 
 
@@ -196,50 +196,8 @@ class RoutingConfig(_Strict):
 
 
 def load_config(path: Path = DEFAULT_CONFIG) -> RoutingConfig:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    return parse_config(text, str(path))
+    return load_yaml(path, RoutingConfig, error=ConfigError, what="the routing file")
 
 
 def parse_config(text: str, source: str = "<routing>") -> RoutingConfig:
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}:1: the routing file must be a mapping of keys")
-    try:
-        return RoutingConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = [p for p in error["loc"] if not (isinstance(p, str) and "[" in p)]
-            line = _line_of(node, loc)
-            key = ".".join(str(p) for p in loc) or "(top level)"
-            message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{source}:{line}: {key}: {message}")
-        raise ConfigError("\n".join(problems)) from exc
-
-
-def _line_of(node: Any, path: list[Any]) -> int:
-    """The 1-based line where the deepest key or item that ``path`` reaches starts."""
-    line = node.start_mark.line + 1 if node is not None else 1
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
-            if pair is None:
-                break
-            line, node = pair[0].start_mark.line + 1, pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
+    return parse_yaml(text, RoutingConfig, source, error=ConfigError, what="the routing file")
