@@ -5,7 +5,8 @@ and Arabic-script letter variants folded) and the same tokeniser, so a term matc
 what a customer types however they spell its accents or letter forms. Inflection is
 handled per word:
 
-- ``stem``: a Snowball stemmer of the text's language (the languages it covers);
+- ``stem``: the term language's Snowball stemmer (the languages it covers; for hr, bs,
+  sr and tr a prefix as well, see ``STEM_AND_PREFIX``);
 - ``prefix``: the word plus at most ``MAX_SUFFIX`` more letters, for brand and product
   names in every language ("VoltMobilea", "ВольтМобайлом") and for words of languages
   without a stemmer (their final vowels dropped first, down to ``MIN_STEM`` letters);
@@ -13,8 +14,9 @@ handled per word:
   stem or prefix safely).
 
 A term of several words matches those words as consecutive tokens. Everything here
-is linear in the size of the text: no regular expression backtracks, and no token
-longer than the longest term word plus ``MAX_SUFFIX`` is ever stemmed.
+is linear in the size of the text: no regular expression backtracks, no token longer
+than ``MAX_TOKEN`` is stemmed or compared, and a stemmer sees at most ``MAX_STEMMED``
+words of one text.
 """
 
 from __future__ import annotations
