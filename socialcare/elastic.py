@@ -198,6 +198,7 @@ def conversation_mappings() -> dict[str, Any]:
             ),
             "schema_version": {"type": "short"},
             "reopen_count": {"type": "integer"},
+            "csat": {"type": "byte"},
             # Measured by the index worker (CONVERSATION_MEASURES), for the care metrics'
             # aggregations: the cluster may run without scripting.
             "first_response_ms": {"type": "long"},
@@ -212,6 +213,8 @@ def conversation_mappings() -> dict[str, Any]:
                     "last_inbound_at",
                     "last_outbound_at",
                     "last_activity_at",
+                    "survey_sent_at",
+                    "csat_at",
                     "indexed_at",
                 ),
                 _DATE,

@@ -398,6 +398,13 @@ class Conversation(_Record):
     reply_to: ReplyTarget | None = Field(
         None, description="The customer's latest message: what a reply answers by default."
     )
+    survey_sent_at: UtcDatetime | None = Field(
+        None, description="When the latest satisfaction survey was sent (its result)."
+    )
+    csat: int | None = Field(
+        None, ge=1, le=5, description="The customer's answer to the latest survey answered."
+    )
+    csat_at: UtcDatetime | None = Field(None, description="When the customer gave `csat`.")
 
 
 class AlertStatus(StrEnum):

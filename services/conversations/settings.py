@@ -1,9 +1,9 @@
 from pydantic import Field
 
-from socialcare.settings import Settings
+from socialcare.route.settings import RoutingConfigSettings
 
 
-class ConversationsSettings(Settings):
+class ConversationsSettings(RoutingConfigSettings):
     conversations_app_id: str = Field(
         "socialcare-conversations",
         description="Faust app id of the conversations worker: its consumer group.",

@@ -24,15 +24,23 @@ Decisions (DESIGN.md, "The care loop"):
 - A reply action changes nothing until its result; a failed result only counts as
   activity.
 - Every input is applied once: the ids of the latest inputs are kept in the state.
+- Automated replies the conversations worker sends itself (socialcare.conversations
+  .automation): an acknowledgement answers only when the routing file says
+  ``counts_as_first_response``; a survey's result sets ``survey_sent_at``, and the
+  customer's next message within the survey window that is a rating (socialcare
+  .conversations.ratings) is recorded as ``csat`` without reopening; any other
+  message reopens as usual.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from socialcare.conversations.ratings import rating
 from socialcare.schema import (
     UNDETERMINED,
     Action,
@@ -52,6 +60,9 @@ from socialcare.schema import (
 # costs about 60 bytes of state; redeliveries come within the last few inputs.
 REMEMBERED_INPUTS = 128
 AUTOMATED = frozenset({ActorKind.bot, ActorKind.system})
+# The ``system`` actors of the replies the conversations worker sends.
+ACK_ACTOR = "auto-acknowledgement"
+SURVEY_ACTOR = "csat-survey"
 
 Input = RoutedEvent | Action | ActionResult
 
@@ -59,6 +70,17 @@ Input = RoutedEvent | Action | ActionResult
 # Actions and results kept for a conversation whose first customer message has not
 # come yet.
 REMEMBERED_EARLY = 32
+
+
+@dataclass(frozen=True)
+class FoldOptions:
+    """What the routing file decides about the fold (acknowledgements, surveys)."""
+
+    acks_answer: bool = False
+    survey_window: timedelta = timedelta(days=1)
+
+
+DEFAULTS = FoldOptions()
 
 
 class Tracked(BaseModel):
@@ -75,28 +97,30 @@ class Tracked(BaseModel):
     seen: tuple[str, ...] = ()
     # Actions and results that came before the first customer message, oldest first.
     early: tuple[Action | ActionResult, ...] = ()
+    # When the latest automatic acknowledgement was sent for (the opening it answered).
+    acknowledged_at: datetime | None = None
 
 
-def apply(tracked: Tracked | None, item: Input) -> Tracked | None:
+def apply(tracked: Tracked | None, item: Input, options: FoldOptions = DEFAULTS) -> Tracked | None:
     """The state after ``item``, or None when it changes nothing (a repeat, a brand
     message of an unknown conversation, a reply not yet sent)."""
     key = input_key(item)
     if tracked is not None and key in tracked.seen:
         return None
     if tracked is None or tracked.conversation is None:
-        return _unopened(tracked or Tracked(), item, key)
-    return _applied(tracked, item, key)
+        return _unopened(tracked or Tracked(), item, key, options)
+    return _applied(tracked, item, key, options)
 
 
-def _applied(tracked: Tracked, item: Input, key: str) -> Tracked | None:
+def _applied(tracked: Tracked, item: Input, key: str, options: FoldOptions) -> Tracked | None:
     if isinstance(item, RoutedEvent):
-        return _event(tracked, item, key)
+        return _event(tracked, item, key, options)
     if isinstance(item, Action):
         return _action(tracked, item, key)
-    return _result(tracked, item, key)
+    return _result(tracked, item, key, options)
 
 
-def _unopened(tracked: Tracked, item: Input, key: str) -> Tracked | None:
+def _unopened(tracked: Tracked, item: Input, key: str, options: FoldOptions) -> Tracked | None:
     """Before the first customer message: it opens the conversation, and what came
     before it is applied; an action or result waits for it."""
     if isinstance(item, RoutedEvent):
@@ -105,7 +129,7 @@ def _unopened(tracked: Tracked, item: Input, key: str) -> Tracked | None:
         opened = Tracked(conversation=_opened(item), began_at=item.created_at, seen=tracked.seen)
         opened = _remember(opened, opened.conversation, key)
         for early in tracked.early:
-            opened = _applied(opened, early, input_key(early)) or opened
+            opened = _applied(opened, early, input_key(early), options) or opened
         return opened
     if isinstance(item, Action) and item.type == ActionType.reply:
         return None
@@ -125,9 +149,12 @@ def input_key(item: Input) -> str:
     return f"result:{item.action_id}"
 
 
-def _event(tracked: Tracked, event: RoutedEvent, key: str) -> Tracked:
+def _event(tracked: Tracked, event: RoutedEvent, key: str, options: FoldOptions) -> Tracked:
     conversation = _opened_of(tracked)
     if event.direction == Direction.inbound:
+        score = _survey_answer(conversation, event, options)
+        if score is not None:
+            return _remember(tracked, _rated(conversation, event, score), key)
         return _remember(tracked, _inbound(conversation, event), key)
     update = _activity(conversation, event.created_at)
     update["last_outbound_at"] = _latest(conversation.last_outbound_at, event.created_at)
@@ -151,19 +178,49 @@ def _action(tracked: Tracked, action: Action, key: str) -> Tracked | None:
     return _remember(tracked, conversation.model_copy(update=update), key)
 
 
-def _result(tracked: Tracked, result: ActionResult, key: str) -> Tracked:
+def _result(tracked: Tracked, result: ActionResult, key: str, options: FoldOptions) -> Tracked:
     conversation = _opened_of(tracked)
     at = result.completed_at
     update = _activity(conversation, at)
     keys = [key]
     if result.type == ActionType.reply and result.outcome == ActionOutcome.done:
         update["last_outbound_at"] = _latest(conversation.last_outbound_at, at)
-        if result.actor.kind not in AUTOMATED:
+        actor = result.actor
+        if actor.kind not in AUTOMATED or (options.acks_answer and actor.id == ACK_ACTOR):
             update |= _answered(conversation, at)
         elif result.platform_message_id is not None:
             reply = event_id_for(conversation.platform, result.platform_message_id)
             keys.append(f"automated:{reply}")
+        if actor.kind in AUTOMATED and actor.id == SURVEY_ACTOR:
+            update["survey_sent_at"] = at
     return _remember(tracked, conversation.model_copy(update=update), *keys)
+
+
+def _survey_answer(
+    conversation: Conversation, event: RoutedEvent, options: FoldOptions
+) -> int | None:
+    """The rating a customer message gives, if it answers the survey sent last: the
+    conversation is resolved, the survey unanswered, and the message within its window."""
+    sent, at = conversation.survey_sent_at, event.created_at
+    if conversation.status != ConversationStatus.resolved or sent is None:
+        return None
+    if not sent <= at <= sent + options.survey_window:
+        return None
+    if conversation.csat_at is not None and conversation.csat_at >= sent:
+        return None  # answered already: the next message is a new contact
+    return rating(event.text, conversation.language)
+
+
+def _rated(conversation: Conversation, event: RoutedEvent, score: int) -> Conversation:
+    """The survey's answer: recorded, and the conversation stays resolved."""
+    at = event.created_at
+    update = _activity(conversation, at)
+    update |= {
+        "last_inbound_at": _latest(conversation.last_inbound_at, at),
+        "csat": score,
+        "csat_at": at,
+    }
+    return conversation.model_copy(update=update)
 
 
 def _opened(event: RoutedEvent) -> Conversation:

@@ -14,6 +14,10 @@ Erased customers' events are dropped and their conversations forgotten; so are
 conversations idle longer than ``conversations_idle_seconds``. Forgetting is a
 tombstone in the changelog and on support.conversations: no copy keeps the
 conversation (whose id can be a phone number).
+
+A change may also call for automated replies (socialcare.conversations.automation:
+acknowledgements and surveys, as the routing file says): reply actions on
+support.actions, published with the new state before the input is acknowledged.
 """
 
 from __future__ import annotations
@@ -31,12 +35,14 @@ from kafka.errors import KafkaError
 from kafka.partitioner.default import murmur2
 
 from socialcare import kafka
+from socialcare.conversations.automation import automate, fold_options
 from socialcare.conversations.settings import ConversationsSettings
 from socialcare.conversations.state import Input, Tracked, apply
 from socialcare.copartition import verify_copartitioned
 from socialcare.erasure import ErasureFollower, conversation_hash, subject_hash
 from socialcare.logging import get_logger
 from socialcare.offsets import offset_guard
+from socialcare.route.config import RoutingConfig, load_config
 from socialcare.schema import Action, ActionResult, RoutedEvent
 from socialcare.streams import (
     Outgoing,
@@ -75,11 +81,14 @@ _SWEEP_SLICE = 500  # conversations checked between two yields to the event loop
 class Keeper:
     """Keeps the conversations table and turns one input into the new state."""
 
-    def __init__(self, app: faust.App, settings: ConversationsSettings) -> None:
-        self.app = app
+    def __init__(
+        self, app: faust.App, settings: ConversationsSettings, config: RoutingConfig
+    ) -> None:
+        self.app, self.config, self.options = app, config, fold_options(config)
         idle = settings.conversations_idle_seconds
         self.lifetime = timedelta(seconds=idle or RETENTION.conversations_days * 86400)
         self.published = bytes_topic(app, CONVERSATIONS)
+        self.actions = bytes_topic(app, ACTIONS)
         self.dlq = dlq_topic(app)
         self.table = app.Table(
             "conversations",
@@ -113,9 +122,12 @@ class Keeper:
             log.info("conversations.erased_dropped", partition=partition)
             return []
         key = item.conversation_id
-        tracked = apply(self.current(key), item)
+        before = self.current(key)
+        tracked = apply(before, item, self.options)
         if tracked is None:
             return []
+        previous = before.conversation if before else None
+        tracked, replies = automate(previous, tracked, self.config, datetime.now(UTC))
         self.table[key] = {
             **tracked.model_dump(mode="json"),
             PARTITION: partition,
@@ -131,7 +143,12 @@ class Keeper:
             status=conversation.status,
             reopen_count=conversation.reopen_count,
         )
-        return [Outgoing(self.published, conversation.key, conversation.to_bytes())]
+        for reply in replies:
+            log.info("conversations.automated_reply", conversation_id=key, actor=reply.actor.id)
+        return [
+            Outgoing(self.published, conversation.key, conversation.to_bytes()),
+            *(Outgoing(self.actions, reply.key, reply.to_bytes()) for reply in replies),
+        ]
 
     def current(self, key: str) -> Tracked | None:
         stored = self.table.get(key)
@@ -261,7 +278,8 @@ def create_worker(settings: ConversationsSettings) -> ConversationsWorker:
         SERVICE,
         ROUTED.name,
     )
-    keeper = Keeper(app, settings)
+    # Invalid rules stop start-up, loudly; a change needs a restart (no reload here).
+    keeper = Keeper(app, settings, load_config(settings.routing_config))
     for spec, model in SOURCES:
         _add_agent(app, settings, keeper, spec, model)
 

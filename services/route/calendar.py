@@ -27,3 +27,11 @@ def due_at(start: datetime, minutes: float, hours: BusinessHours | None) -> date
             remaining -= available
         cursor = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
     raise ValueError("business hours leave no staffed time within a year")
+
+
+def staffed(at: datetime, hours: BusinessHours | None) -> bool:
+    """Whether a queue with ``hours`` is staffed at ``at`` (always, without hours)."""
+    if hours is None:
+        return True
+    local = at.astimezone(ZoneInfo(hours.timezone))
+    return DAYS[local.weekday()] in hours.days and hours.start <= local.time() < hours.end

@@ -11,32 +11,24 @@ from datetime import time
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from socialcare.config_files import ConfigFileError, load_yaml, parse_yaml
 from socialcare.keywords import ANY, KeywordMatcher
-from socialcare.schema import LANGUAGE_PATTERN, Intent, Kind, Priority, Sentiment
+from socialcare.route.automation import Acknowledgements, Surveys
+from socialcare.route.fields import Language, Minutes, Skill, Strict, Zone
+from socialcare.schema import Intent, Kind, Priority, Sentiment
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "default_routing.yaml"
-SKILL_PATTERN = r"^[a-z][a-z0-9_]*$"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN)]
-Skill = Annotated[str, Field(pattern=SKILL_PATTERN)]
-Minutes = Annotated[float, Field(gt=0)]
 
 
 class ConfigError(ConfigFileError):
     """The routing file is invalid; the message names file, line and key."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Languages(_Strict):
+class Languages(Strict):
     staffed: list[Language] = Field(min_length=1)
     fallback: Language
     # A language nobody staffs whose speakers one staffed team reads without a
@@ -59,12 +51,12 @@ class Languages(_Strict):
         return self
 
 
-class Triage(_Strict):
+class Triage(Strict):
     skill: Skill = "triage"
     min_intent_confidence: float = Field(0.5, ge=0, le=1)
 
 
-class Condition(_Strict):
+class Condition(Strict):
     """All given conditions must hold for the rule to fire."""
 
     intent: list[Intent] | None = None
@@ -93,7 +85,7 @@ class Condition(_Strict):
         return KeywordMatcher({ANY: self.keywords or []}, inflect=False)
 
 
-class PriorityRule(_Strict):
+class PriorityRule(Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     when: Condition
     priority: Priority
@@ -102,7 +94,7 @@ class PriorityRule(_Strict):
     )
 
 
-class Priorities(_Strict):
+class Priorities(Strict):
     default: Priority = Priority.P3
     rules: list[PriorityRule] = Field(default_factory=list)
 
@@ -116,7 +108,7 @@ class Priorities(_Strict):
         return rules
 
 
-class FirstResponse(_Strict):
+class FirstResponse(Strict):
     """Minutes to the first answer, by priority, with per-platform overrides."""
 
     minutes: dict[Priority, Minutes]
@@ -134,20 +126,11 @@ class FirstResponse(_Strict):
         return self.platforms.get(platform, {}).get(priority, self.minutes[priority])
 
 
-class BusinessHours(_Strict):
-    timezone: str
+class BusinessHours(Strict):
+    timezone: Zone
     days: list[str] = Field(min_length=1)
     start: time
     end: time
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {name!r}") from exc
-        return name
 
     @field_validator("days")
     @classmethod
@@ -164,13 +147,13 @@ class BusinessHours(_Strict):
         return self
 
 
-class Conversations(_Strict):
+class Conversations(Strict):
     follow_up_bump: bool = Field(
         True, description="A follow-up while the customer waits raises priority one level."
     )
 
 
-class RoutingConfig(_Strict):
+class RoutingConfig(Strict):
     version: int = Field(1, ge=1, le=1)
     languages: Languages
     skills: dict[Intent, Skill]
@@ -179,6 +162,8 @@ class RoutingConfig(_Strict):
     first_response: FirstResponse
     business_hours: dict[Language, BusinessHours] = Field(default_factory=dict)
     conversations: Conversations = Field(default_factory=Conversations)
+    acknowledgements: Acknowledgements = Field(default_factory=Acknowledgements)
+    surveys: Surveys = Field(default_factory=Surveys)
 
     @field_validator("skills")
     @classmethod
@@ -187,6 +172,18 @@ class RoutingConfig(_Strict):
         if missing:
             raise ValueError(f"a skill is needed for every intent; missing {missing}")
         return skills
+
+    @model_validator(mode="after")
+    def _fallback_templates(self) -> RoutingConfig:
+        """A language without a template gets the fallback language's: it must exist."""
+        fallback, acks, surveys = self.languages.fallback, self.acknowledgements, self.surveys
+        for section, used, templates in (
+            ("acknowledgements", bool(acks.rules), acks.templates),
+            ("surveys", bool(surveys.platforms), surveys.templates),
+        ):
+            if used and fallback not in templates:
+                raise ValueError(f"{section}.templates: no template in the fallback {fallback!r}")
+        return self
 
     def all_skills(self) -> list[str]:
         """Every skill an event can be routed to: the queue topics to create."""

@@ -6,10 +6,17 @@ from socialcare.route.config import DEFAULT_CONFIG
 from socialcare.settings import Settings
 
 
-class RouteSettings(Settings):
+class RoutingConfigSettings(Settings):
+    """The settings of every service that reads the routing file (the route worker;
+    the conversations worker, for automatic replies; the index worker, for
+    business-hours measures)."""
+
     routing_config: Path = Field(
         DEFAULT_CONFIG, description="The routing rules file (YAML); see docs/routing.md."
     )
+
+
+class RouteSettings(RoutingConfigSettings):
     route_app_id: str = Field(
         "socialcare-route", description="Faust app id of the route worker: its consumer group."
     )

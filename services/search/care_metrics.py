@@ -11,14 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from socialcare.search.models import CareFigures, CareGroup, Durations, Share
+from socialcare.search.models import CareFigures, CareGroup, Csat, Durations, Share
 from socialcare.search.queries import Moment, epoch_millis
 
 # What the state does not carry (yet), said in every answer rather than left to guess.
 UNAVAILABLE = {
     "intent": "conversation states carry no intent; count intents with /v1/stats",
     "sentiment": "conversation states carry no sentiment; see /v1/stats for the messages'",
-    "csat": "no satisfaction survey answers are recorded yet",
     "first_response_business_ms": "business-hours first-response time is not measured yet; "
     "first_response is wall-clock",
 }
@@ -66,6 +65,9 @@ def figure_aggs(now: datetime) -> dict[str, Any]:
         },
         "resolved": {"filter": {"term": {"status": "resolved"}}},
         "reopened": {"filter": {"range": {"reopen_count": {"gt": 0}}}},
+        "csat_avg": {"avg": {"field": "csat"}},
+        "csat_n": {"value_count": {"field": "csat"}},
+        "surveyed": {"filter": {"exists": {"field": "survey_sent_at"}}},
     }
 
 
@@ -105,6 +107,15 @@ def _read_durations(agg: dict[str, Any], field: str) -> Durations:
     )
 
 
+def _read_csat(agg: dict[str, Any], surveyed: int) -> Csat:
+    answers = agg.get("csat_n", {}).get("value", 0)
+    return Csat(
+        average=agg.get("csat_avg", {}).get("value"),
+        count=answers,
+        response_rate=Share.of_counts(answers, surveyed),
+    )
+
+
 def read_figures(agg: dict[str, Any]) -> dict[str, Any]:
     """The figures of one bucket (empty: no conversations index yet)."""
     opened = agg.get("doc_count", 0)
@@ -121,6 +132,7 @@ def read_figures(agg: dict[str, Any]) -> dict[str, Any]:
         "resolved": Share.of_counts(count("resolved"), opened),
         "resolution_time": _read_durations(agg, "resolution_ms"),
         "reopened": Share.of_counts(count("reopened"), opened),
+        "csat": _read_csat(agg, count("surveyed")),
     }
 
 

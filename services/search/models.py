@@ -173,6 +173,17 @@ class Durations(BaseModel):
     count: int = Field(description="How many conversations were measured.")
 
 
+class Csat(BaseModel):
+    """Satisfaction surveys' answers (1-5), over the conversations surveyed."""
+
+    average: float | None = Field(description="Mean answer; null when none.")
+    count: int = Field(description="Conversations whose survey was answered.")
+    response_rate: Share = Field(
+        description="Answered, of the conversations a survey was sent to (a conversation "
+        "surveyed again after a reopening counts once, with its latest answer)."
+    )
+
+
 class CareFigures(BaseModel):
     opened: int = Field(description="Conversations opened (or reopened) in the window.")
     first_response: Durations = Field(
@@ -192,6 +203,7 @@ class CareFigures(BaseModel):
         description="Wall-clock time from the (latest) opening to the resolution."
     )
     reopened: Share = Field(description="Reopened at least once, of the conversations opened.")
+    csat: Csat = Field(description="Customer satisfaction from the surveys sent on resolution.")
 
 
 class CareGroup(CareFigures):

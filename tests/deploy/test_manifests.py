@@ -113,8 +113,11 @@ def test_read_only_pods_get_writable_scratch_where_the_code_writes(rendered: lis
             assert data_dir in mounts
 
 
-def test_the_route_worker_reads_the_routing_configmap(rendered: list[Obj]):
-    route = _get(rendered, "Deployment", "route-worker")
+@pytest.mark.parametrize("deployment", ["route-worker", "conversations-worker"])
+def test_the_workers_that_read_the_routing_file_mount_its_configmap(
+    rendered: list[Obj], deployment: str
+):
+    route = _get(rendered, "Deployment", deployment)
     (volume,) = [v for v in pod_spec(route)["volumes"] if "configMap" in v]
     (container,) = containers(route)
     (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]

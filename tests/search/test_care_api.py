@@ -333,6 +333,9 @@ def test_the_conversations_index_is_made_once_and_maps_every_field(care_settings
             reopen_count=2,
             last_inbound_at=NOW,
             last_outbound_at=NOW,
+            survey_sent_at=NOW,
+            csat=4,
+            csat_at=NOW,
         )
         assert set(full.model_fields_set) == set(Conversation.model_fields) - {"schema_version"}
         # dynamic: strict - a field the mapping lacked would be refused here.

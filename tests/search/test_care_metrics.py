@@ -121,9 +121,10 @@ def test_the_overall_figures_are_exact(api):
         # 30, 60, 120 min.
         "resolution_time": {"p50_ms": 3_600_000.0, "p90_ms": 6_480_000.0, "count": 3},
         "reopened": share(1, 7),
+        "csat": {"average": None, "count": 0, "response_rate": share(0, 0)},
     }
     assert set(body["unavailable"]) == {
-        "intent", "sentiment", "csat", "first_response_business_ms"
+        "intent", "sentiment", "first_response_business_ms"
     }  # fmt: skip
 
 

@@ -676,7 +676,8 @@ CARE_TOPIC_USE: dict[str, dict[str, frozenset[str]]] = {
         "social.events.raw": frozenset({"Write", "Describe"}),
     },
     "conversations": {
-        "support.actions": frozenset({"Read", "Describe"}),
+        # Read: the actions it folds; Write: its acknowledgements and surveys.
+        "support.actions": frozenset({"Read", "Write", "Describe"}),
         "support.action-results": frozenset({"Read", "Describe"}),
         "support.conversations": frozenset({"Write", "Describe"}),
     },
