@@ -78,6 +78,7 @@ def event_mappings(embedding_dims: int) -> dict[str, Any]:
             "created_at": _DATE,
             "received_at": _DATE,
             "indexed_at": _DATE,
+            "market": _KEYWORD,
             "enrichment": _KEYWORD,
             "classification": {
                 "properties": {
@@ -133,6 +134,19 @@ def index_template(settings: Settings) -> dict[str, Any]:
     }
 
 
+def add_new_fields(es: Elasticsearch, alias: str, mappings: dict[str, Any]) -> None:
+    """Put the top-level fields added since the indices behind ``alias`` were created
+    (strict mappings refuse documents that carry them), and only those: a field the
+    index has keeps its mapping, which a migration to a newer index may have changed."""
+    current = es.indices.get_mapping(index=alias)
+    for index, body in current.items():
+        known = body["mappings"].get("properties", {})
+        new = {k: v for k, v in mappings["properties"].items() if k not in known}
+        if new:
+            es.indices.put_mapping(index=index, properties=new)
+            log.info("elasticsearch.fields_added", index=index, fields=sorted(new))
+
+
 def ensure_index(es: Elasticsearch, settings: Settings) -> bool:
     """Install the template and create the current index behind the alias.
 
@@ -144,6 +158,7 @@ def ensure_index(es: Elasticsearch, settings: Settings) -> bool:
     es.indices.put_index_template(name=settings.index_alias, **index_template(settings))
     name = index_name(settings)
     if es.indices.exists(index=name) or es.indices.exists_alias(name=settings.index_alias):
+        add_new_fields(es, settings.index_alias, event_mappings(settings.embedding_dims))
         return False
     try:
         es.indices.create(index=name, aliases={settings.index_alias: {"is_write_index": True}})
@@ -170,7 +185,12 @@ def conversations_index_name(settings: Settings, version: int = CONVERSATIONS_IN
 
 # Fields of a conversation document that are not the state's own: measured from it at
 # indexing for the care metrics, and left out of the API's conversation states.
-CONVERSATION_MEASURES = ("first_response_ms", "resolution_ms", "answered_in_time")
+CONVERSATION_MEASURES = (
+    "first_response_ms",
+    "first_response_business_ms",
+    "resolution_ms",
+    "answered_in_time",
+)
 
 
 def conversation_mappings() -> dict[str, Any]:
@@ -193,6 +213,9 @@ def conversation_mappings() -> dict[str, Any]:
                     "queue",
                     "language",
                     "priority",
+                    "intent",
+                    "sentiment",
+                    "market",
                 ),
                 _KEYWORD,
             ),
@@ -202,6 +225,7 @@ def conversation_mappings() -> dict[str, Any]:
             # Measured by the index worker (CONVERSATION_MEASURES), for the care metrics'
             # aggregations: the cluster may run without scripting.
             "first_response_ms": {"type": "long"},
+            "first_response_business_ms": {"type": "long"},
             "resolution_ms": {"type": "long"},
             "answered_in_time": {"type": "boolean"},
             **dict.fromkeys(
@@ -249,9 +273,7 @@ def ensure_conversations_index(es: Elasticsearch, settings: Settings) -> bool:
     alias = conversations_alias(settings)
     name = conversations_index_name(settings)
     if es.indices.exists(index=name) or es.indices.exists_alias(name=alias):
-        # Fields added since it was created (the measures): new fields only, so an
-        # index of an older release takes them in place.
-        es.indices.put_mapping(index=alias, **conversation_mappings())
+        add_new_fields(es, alias, conversation_mappings())
         return False
     try:
         es.indices.create(

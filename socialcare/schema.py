@@ -40,6 +40,7 @@ KNOWN_PLATFORMS = (
 RESERVED_PLATFORMS = frozenset({*KNOWN_PLATFORMS, "x", "meta"})
 PLATFORM_PATTERN = r"^[a-z][a-z0-9_-]{1,31}$"
 LANGUAGE_PATTERN = r"^[a-z]{2}$"
+MARKET_PATTERN = r"^[A-Z]{2}$"
 # ISO 639-2 "undetermined": emoji-only or too-short texts, where a guess would mislead.
 UNDETERMINED = "und"
 
@@ -181,6 +182,13 @@ class Event(_Record):
     attachments: list[Attachment] = Field(default_factory=list)
     created_at: UtcDatetime = Field(description="When the platform says it was written.")
     received_at: UtcDatetime = Field(description="When ingest received it.")
+    market: str | None = Field(
+        None,
+        pattern=MARKET_PATTERN,
+        description="The customer's market (ISO 3166-1 alpha-2) where the platform or the "
+        "brand account tells it: the phone number's country (WhatsApp), the platform's "
+        "country (Viber), the account's market in the routing config.",
+    )
     enrichment: Enrichment | None = Field(
         None,
         description="Null when the platform sent the whole message; otherwise whether its "
@@ -385,6 +393,11 @@ class Conversation(_Record):
     queue: str | None = None
     language: str | None = None
     priority: Priority | None = None
+    intent: Intent | None = Field(None, description="Of the customer's latest message.")
+    sentiment: Sentiment | None = Field(None, description="Of the customer's latest message.")
+    market: str | None = Field(
+        None, pattern=MARKET_PATTERN, description="The customer's market, when known."
+    )
     opened_at: UtcDatetime = Field(description="The first customer message (or the reopening).")
     first_response_due_at: UtcDatetime | None = None
     first_response_at: UtcDatetime | None = Field(

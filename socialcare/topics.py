@@ -208,3 +208,12 @@ def queue_topic(language: str, skill: str) -> TopicSpec:
         description=f"Routed events for the {language} {skill} queue.",
         config={"retention.ms": _retention_ms(RETENTION.queues_days)},
     )
+
+
+def queue_language(topic: str) -> str | None:
+    """The language queue of a queue topic (``support.queue.hr.orders`` -> ``hr``)."""
+    prefix = f"{QUEUE_PREFIX}."
+    if not topic.startswith(prefix):
+        return None
+    language, _, skill = topic.removeprefix(prefix).partition(".")
+    return language if skill else None

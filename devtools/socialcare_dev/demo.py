@@ -13,13 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import signal
 import time
 import uuid
-from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +34,13 @@ from socialcare.conversations.settings import ConversationsSettings
 from socialcare.index.settings import IndexSettings
 from socialcare.respond.settings import RespondSettings
 from socialcare.route.settings import RouteSettings
-from socialcare.schema import ConversationStatus
 from socialcare.topics import ACTION_RESULTS, ACTIONS, CLASSIFIED, RAW, ROUTED
 from socialcare_dev import tracking
-from socialcare_dev.answering import DemoAgent, DemoHelpDesk
+from socialcare_dev.care_demo import CareRun, care_loop
 from socialcare_dev.pipeline import EMULATOR_PORT, ROLES, Pipeline, skip_backlog
 from socialcare_dev.settings import StackSettings
 from socialcare_dev.stack import LocalStack, StackError
-from socialcare_dev.traffic import SPIKE_PRODUCT, Delivery, Secrets, Traffic
+from socialcare_dev.traffic import SPIKE_PRODUCT, Secrets, Traffic
 
 # The ports of a normal local run (README), so the URLs printed are the usual ones.
 PORTS = {
@@ -88,7 +85,6 @@ NATIVE_QUERIES = [
     ("it", "caricano"),
     ("pl", "ładować"),
 ]
-STATUSES = [status.value for status in ConversationStatus]
 console = Console()
 
 
@@ -129,7 +125,16 @@ def run(
         es = elastic.client(settings)
         _wait(es, settings.index_alias, accepted)
         figures = _summary(es, settings.index_alias, accepted)
-        figures |= _care_loop(pipeline, settings, es, traffic, accepted, since)
+        care = CareRun(
+            pipeline,
+            settings,
+            es,
+            traffic,
+            AGENT_KEY,
+            console,
+            wait_searchable=lambda ids: _wait(es, settings.index_alias, ids),
+        )
+        figures |= care_loop(care, accepted, since)
         figures["alerts"] = _alerts(pipeline, spike_started)
         _examples(pipeline)
         if summary_json is not None:
@@ -201,7 +206,7 @@ def _send(
                 spike_started = datetime.now(UTC)
             delivery = traffic.next(spike=spike)
             while True:
-                response = _post(client, delivery)
+                response = delivery.post(client)
                 if response.status_code != 503:
                     break
                 retried += 1  # Kafka unavailable: retry as the platforms do
@@ -246,72 +251,6 @@ def _alerts(pipeline: Pipeline, spike_started: datetime) -> list[dict[str, Any]]
     return figures
 
 
-def _write_again(pipeline: Pipeline, traffic: Traffic, count: int) -> list[str]:
-    """``count`` customers who already wrote write again: an answered conversation
-    waits for us again, a resolved one reopens."""
-    ids: list[str] = []
-    with httpx.Client(base_url=pipeline.ingest_url, timeout=30) as client:
-        for _ in range(count):
-            ids += _post(client, traffic.follow_up()).raise_for_status().json()["event_ids"]
-    console.print(f"{count} customers wrote again")
-    return ids
-
-
-def _care_summary(
-    pipeline: Pipeline,
-    first: tracking.CareOutcome,
-    final: tracking.CareOutcome,
-    answered: dict[str, bool],
-    follow_ups: int,
-) -> dict[str, Any]:
-    sent = _replies_sent(pipeline)
-    table = Table(
-        title="replies sent per platform", title_justify="left", show_header=False, min_width=30
-    )
-    for platform, n in sent.items():
-        table.add_row(platform, str(n))
-    console.print(table)
-    statuses = {status: final.statuses.get(status, 0) for status in STATUSES}
-    console.print(
-        f"conversations: [bold]{statuses['open']}[/] open (waiting for us), "
-        f"[bold]{statuses['waiting_customer']}[/] waiting on the customer, "
-        f"[bold]{statuses['resolved']}[/] resolved; {final.reopened} reopened by the customer"
-    )
-    p50, p90 = first.percentile(0.5), first.percentile(0.9)
-    console.print(
-        f"first response (customer's first message -> first human or help-desk reply): "
-        f"p50 [bold]{p50 / 1000:.0f} s[/], p90 [bold]{p90 / 1000:.0f} s[/] over "
-        f"{len(first.first_response_ms)} answered conversations; slowest "
-        f"{max(first.first_response_ms, default=0) / 60000:.0f} min (the overnight backlog)"
-    )
-    return {
-        "replies_sent": sent,
-        "conversations": statuses,
-        "first_response_ms": {
-            "p50": round(p50),
-            "p90": round(p90),
-            "answered": len(first.first_response_ms),
-        },
-        "answered": {"agent_or_helpdesk": len(answered), "resolved": sum(answered.values())},
-        "follow_ups": follow_ups,
-        "reopened": final.reopened,
-    }
-
-
-def _replies_sent(pipeline: Pipeline) -> dict[str, int]:
-    """Replies the platforms (the emulator) accepted, per platform."""
-    url = f"{pipeline.emulator_url}/_emulator/requests"
-    records = httpx.get(url, timeout=30).raise_for_status().json()["requests"]
-    sent = Counter(
-        r["platform"] for r in records if r["fault"] is None and 200 <= r["status"] < 300
-    )
-    return dict(sent.most_common())
-
-
-def _post(client: httpx.Client, delivery: Delivery) -> httpx.Response:
-    return client.post(delivery.path, content=delivery.body, headers=delivery.headers)
-
-
 def _wait(es, alias: str, ids: list[str]) -> None:
     with Progress(
         TextColumn("searchable"), BarColumn(), MofNCompleteColumn(), console=console
@@ -351,58 +290,6 @@ def _summary(es, alias: str, ids: list[str]) -> dict[str, Any]:
         "spike_mentions": spike,
         "searchable_ms": {"p50": round(result.p50), "p99": round(result.percentile(0.99))},
     }
-
-
-def _care_loop(
-    pipeline: Pipeline,
-    settings: StackSettings,
-    es,
-    traffic: Traffic,
-    accepted: list[str],
-    since: datetime,
-) -> dict[str, Any]:
-    """The brand answers: the agent in the console and the help desk on Kafka each
-    answer a share of the conversations and resolve some; then a few customers write
-    again. Returns the care figures of the summary."""
-    states_alias = elastic.conversations_alias(settings)
-    conversations = set(tracking.conversations_of(es, settings.index_alias, accepted).values())
-    tracking.wait_states(es, states_alias, conversations, lambda _: True, timeout=120)
-    rng = random.Random(11)
-    headers = {"X-API-Key": AGENT_KEY}
-    with httpx.Client(base_url=pipeline.search_url, headers=headers, timeout=30) as client:
-        by_agent = DemoAgent(client, rng).work(conversations, share=0.6, resolve_share=0.3)
-    by_desk = DemoHelpDesk(settings, since, rng).work(set(accepted), share=0.6, resolve_share=0.3)
-    answered = by_agent | by_desk
-    console.print(
-        f"\nthe agent answered {len(by_agent)} conversations in the console, the help desk "
-        f"{len(by_desk)} on support.actions; {sum(answered.values())} of them resolved"
-    )
-    settled = tracking.wait_states(
-        es,
-        states_alias,
-        answered,
-        lambda s: (
-            bool(s.get("first_response_at"))
-            and (s["status"] == "resolved") == answered[s["conversation_id"]]
-        ),
-        timeout=120,
-    )
-    first = tracking.care_outcome(tracking.states(es, states_alias, conversations))
-    follow_ups = _write_again(pipeline, traffic, max(3, len(answered) // 8))
-    wrote_at = datetime.now(UTC) - timedelta(seconds=2)  # platform times are whole seconds
-    _wait(es, settings.index_alias, follow_ups)
-    again = set(tracking.conversations_of(es, settings.index_alias, follow_ups).values())
-    tracking.wait_states(
-        es,
-        states_alias,
-        again,
-        lambda s: datetime.fromisoformat(s["last_inbound_at"]) >= wrote_at,
-        timeout=120,
-    )
-    final = tracking.care_outcome(tracking.states(es, states_alias, conversations))
-    if unsettled := [c for c in answered if not settled.get(c, {}).get("first_response_at")]:
-        console.print(f"[red]{len(unsettled)} answers not confirmed by the platform[/]")
-    return _care_summary(pipeline, first, final, answered, len(follow_ups))
 
 
 def _examples(pipeline: Pipeline) -> None:

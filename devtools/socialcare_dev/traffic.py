@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+import phonenumbers
+
 from socialcare.classify.data import load
 from socialcare.ingest.signatures import meta_signature, twitter_signature, viber_signature
 
@@ -29,6 +32,15 @@ WHATSAPP_NUMBER = "106540352242922"
 BRAND_X_ID = "1550000000000000001"
 INSTAGRAM_ID = "17841400000000001"
 PLATFORMS = ("messenger", "whatsapp", "twitter", "viber", "telegram", "facebook", "instagram")
+
+
+# Where the demo's customers of each language live: their WhatsApp numbers and the
+# country Viber reports.
+MARKETS = {
+    "ar": "EG", "bs": "BA", "de": "DE", "en": "GB", "es": "ES", "fa": "IR", "fr": "FR",
+    "hr": "HR", "it": "IT", "kk": "KZ", "nl": "NL", "pl": "PL", "pt": "BR", "ru": "RU",
+    "sl": "SI", "sr": "RS", "tr": "TR", "uk": "UA",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,10 @@ class Delivery:
     body: bytes
     language: str
     spike: bool = False
+
+    def post(self, client: httpx.Client) -> httpx.Response:
+        """Deliver to ingest (``client``'s base URL) as the platform would."""
+        return client.post(self.path, content=self.body, headers=self.headers)
 
 
 @dataclass
@@ -95,6 +111,9 @@ class Traffic:
         self.authors: list[Author] = []
         self.sent = 0  # by next()
         self.built = 0  # by message(), which next() calls
+        # When the earliest message written was (the backlog's lie hours back): where a
+        # report of the run's conversations begins.
+        self.earliest: datetime | None = None
 
     def deliveries(self, spike: bool = False) -> Iterator[Delivery]:
         while True:
@@ -127,16 +146,27 @@ class Traffic:
         key = f"{self.run}-{self.built}"  # the platform's message ids derive from it
         self.built += 1
         build = getattr(self, f"_{author.platform}")
-        path, headers, body = build(key, author, text, author.language, at or datetime.now(UTC))
+        at = at or datetime.now(UTC)
+        self.earliest = min(self.earliest or at, at)
+        path, headers, body = build(key, author, text, author.language, at)
         return Delivery(author.platform, path, headers, body, author.language, spike)
 
     def new_author(self, platform: str, language: str) -> Author:
-        """A customer not seen before on ``platform``."""
+        """A customer not seen before on ``platform``; on WhatsApp their id is a mobile
+        number of their language's market."""
         number = len(self.authors)
         author_id = str(_number(f"{self.run}-author-{number}", 10**15))
+        if platform == "whatsapp":
+            author_id = _mobile_number(MARKETS.get(language, "US"), int(author_id))
         author = Author(platform, author_id, f"Customer {self.run}-{number}", language)
         self.authors.append(author)
         return author
+
+    def author_of(self, platform: str, author_id: str) -> Author | None:
+        """The customer an event's ``author.id`` on ``platform`` names (Viber's ids
+        end in "=", as the platform's do)."""
+        wanted = author_id.removesuffix("=") if platform == "viber" else author_id
+        return next((a for a in self.authors if (a.platform, a.id) == (platform, wanted)), None)
 
     def follow_up(self) -> Delivery:
         """A customer who already wrote writes again, in their own language."""
@@ -266,7 +296,12 @@ class Traffic:
             "event": "message",
             "timestamp": int(at.timestamp() * 1000),
             "message_token": _number(mid, 2**62),
-            "sender": {"id": f"{author.id}=", "name": author.name, "language": language},
+            "sender": {
+                "id": f"{author.id}=",
+                "name": author.name,
+                "language": language,
+                "country": MARKETS.get(language, "US"),
+            },
             "message": {"type": "text", "text": text},
             "silent": False,
         }
@@ -300,3 +335,11 @@ def _json(**headers: str) -> dict[str, str]:
     return {"Content-Type": "application/json"} | {
         name.replace("_", "-"): value for name, value in headers.items()
     }
+
+
+def _mobile_number(market: str, seed: int) -> str:
+    """A valid-looking mobile number in ``market`` (international digits, no +): the
+    country's example number with its last six digits from ``seed``."""
+    example = phonenumbers.example_number_for_type(market, phonenumbers.PhoneNumberType.MOBILE)
+    national = str(example.national_number)
+    return f"{example.country_code}{national[:-6]}{seed % 10**6:06d}"

@@ -233,6 +233,7 @@ def _opened(event: RoutedEvent) -> Conversation:
         queue=event.routing.queue,
         language=_language(event),
         priority=event.routing.priority,
+        **_about(event),
         opened_at=at,
         first_response_due_at=event.routing.first_response_due_at,
         last_inbound_at=at,
@@ -254,6 +255,7 @@ def _inbound(conversation: Conversation, event: RoutedEvent) -> Conversation:
         update["first_response_due_at"] = event.routing.first_response_due_at
     if _after(at, conversation.last_inbound_at, inclusive=True):
         update |= {"reply_to": ReplyTarget.of(event), "language": _language(event)}
+        update |= _about(event, known=conversation.market)
     status = conversation.status
     if status == ConversationStatus.resolved and _after(at, conversation.resolved_at):
         update |= _reopened(conversation, at)
@@ -312,6 +314,16 @@ def _after(at: datetime, reference: datetime | None, *, inclusive: bool = False)
     if reference is None:
         return True
     return at >= reference if inclusive else at > reference
+
+
+def _about(event: RoutedEvent, known: str | None = None) -> dict[str, Any]:
+    """What the customer's latest message says about the conversation: its topic and
+    tone, and the customer's market (kept when this message does not tell)."""
+    return {
+        "intent": event.classification.intent,
+        "sentiment": event.classification.sentiment,
+        "market": event.market or known,
+    }
 
 
 def _language(event: RoutedEvent) -> str:

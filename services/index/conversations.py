@@ -7,6 +7,7 @@ value) deletes it. Within a batch only each conversation's last record counts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,9 +17,11 @@ from pydantic import ValidationError
 from socialcare.care import Erasures, target_erased
 from socialcare.index.indexer import Indexer, IndexRejected
 from socialcare.metrics import EVENTS
+from socialcare.route.calendar import staffed_time
+from socialcare.route.config import BusinessHours
 from socialcare.schema import Conversation
 from socialcare.streams import Outgoing, dead_letter
-from socialcare.topics import CONVERSATIONS
+from socialcare.topics import CONVERSATIONS, queue_language
 
 SERVICE = "index"
 
@@ -27,11 +30,17 @@ class MissingKey(ValueError):
     """A tombstone without a key names no conversation to delete."""
 
 
-def conversation_document(state: Conversation, indexed_at: datetime) -> dict[str, Any]:
+# The staffed hours of each language queue (the routing file's business_hours).
+Hours = Mapping[str, BusinessHours]
+
+
+def conversation_document(
+    state: Conversation, indexed_at: datetime, hours: Hours | None = None
+) -> dict[str, Any]:
     return {
         **state.model_dump(mode="json"),
         "indexed_at": indexed_at.isoformat(),
-        **measures(state),
+        **measures(state, hours or {}),
     }
 
 
@@ -39,15 +48,21 @@ def _millis(start: datetime, end: datetime | None) -> int | None:
     return None if end is None else max(0, (end - start) // timedelta(milliseconds=1))
 
 
-def measures(state: Conversation) -> dict[str, Any]:
+def measures(state: Conversation, hours: Hours) -> dict[str, Any]:
     """What the care metrics aggregate (elastic.CONVERSATION_MEASURES), absent when not
     known. A reopening moves ``opened_at`` but keeps the first contact's
     ``first_response_at``: the first-response time of a reopened conversation is
-    unknown, so it is measured only for conversations never reopened."""
+    unknown, so it is measured only for conversations never reopened. In business
+    hours, only the time its queue was staffed counts (what the deadline counts)."""
     first = state.first_response_at if state.reopen_count == 0 else None
     due = state.first_response_due_at
+    staffed = hours.get(queue_language(state.queue or "") or "")
+    business = None if first is None else staffed_time(state.opened_at, first, staffed)
     found = {
         "first_response_ms": _millis(state.opened_at, first),
+        "first_response_business_ms": None
+        if business is None
+        else business // timedelta(milliseconds=1),
         "resolution_ms": _millis(state.opened_at, state.resolved_at),
         "answered_in_time": None
         if state.first_response_at is None or due is None
@@ -66,8 +81,11 @@ class ConversationBatch:
     """Writes a batch of conversation states; returns the dead letters of the records
     that cannot be written (not a state, refused by Elasticsearch)."""
 
-    def __init__(self, indexer: Indexer, erasures: Erasures, dlq: faust.TopicT) -> None:
+    def __init__(
+        self, indexer: Indexer, erasures: Erasures, dlq: faust.TopicT, hours: Hours | None = None
+    ) -> None:
         self.indexer, self.erasures, self.dlq = indexer, erasures, dlq
+        self.hours = hours or {}
 
     async def __call__(self, batch: list) -> list[Outgoing]:
         now = datetime.now(UTC)
@@ -103,5 +121,5 @@ class ConversationBatch:
             "_op_type": "index",
             "_index": alias,
             "_id": doc_id,
-            "_source": conversation_document(state, now),
+            "_source": conversation_document(state, now, self.hours),
         }

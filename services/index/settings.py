@@ -3,10 +3,10 @@ alias) and its own batching and ports."""
 
 from pydantic import Field
 
-from socialcare.settings import Settings
+from socialcare.route.settings import RoutingConfigSettings
 
 
-class IndexSettings(Settings):
+class IndexSettings(RoutingConfigSettings):
     index_app_id: str = Field(
         "socialcare-index", description="Faust app id of the index worker: its consumer group."
     )

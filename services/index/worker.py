@@ -21,6 +21,7 @@ from socialcare.index.settings import IndexSettings
 from socialcare.logging import get_logger
 from socialcare.metrics import EVENTS
 from socialcare.offsets import offset_guard
+from socialcare.route.config import load_config
 from socialcare.schema import RoutedEvent
 from socialcare.streams import (
     Outgoing,
@@ -105,7 +106,10 @@ def create_worker(settings: IndexSettings | None = None) -> faust.App:
         await batches(stream, index_batch, guard=offset_guard(app, settings))
 
     conversation_batch = ConversationBatch(
-        Indexer(es, elastic.conversations_alias(settings)), erasures, dlq
+        Indexer(es, elastic.conversations_alias(settings)),
+        erasures,
+        dlq,
+        load_config(settings.routing_config).business_hours,
     )
 
     @app.agent(bytes_topic(app, CONVERSATIONS))

@@ -29,6 +29,26 @@ def due_at(start: datetime, minutes: float, hours: BusinessHours | None) -> date
     raise ValueError("business hours leave no staffed time within a year")
 
 
+def staffed_time(start: datetime, end: datetime, hours: BusinessHours | None) -> timedelta:
+    """The staffed time between ``start`` and ``end`` (all of it when ``hours`` is
+    None): what a first response took in business hours."""
+    if end <= start:
+        return timedelta(0)
+    if hours is None:
+        return end - start
+    zone = ZoneInfo(hours.timezone)
+    cursor, end = start.astimezone(zone), end.astimezone(zone)
+    total = timedelta(0)
+    while cursor < end:
+        day = cursor.date()
+        if DAYS[day.weekday()] in hours.days:
+            opens = datetime.combine(day, hours.start, tzinfo=zone)
+            closes = datetime.combine(day, hours.end, tzinfo=zone)
+            total += max(timedelta(0), min(closes, end) - max(opens, cursor))
+        cursor = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return total
+
+
 def staffed(at: datetime, hours: BusinessHours | None) -> bool:
     """Whether a queue with ``hours`` is staffed at ``at`` (always, without hours)."""
     if hours is None:

@@ -18,10 +18,11 @@ from socialcare.config_files import ConfigFileError, load_yaml, parse_yaml
 from socialcare.keywords import ANY, KeywordMatcher
 from socialcare.route.automation import Acknowledgements, Surveys
 from socialcare.route.fields import Language, Minutes, Skill, Strict, Zone
-from socialcare.schema import Intent, Kind, Priority, Sentiment
+from socialcare.schema import MARKET_PATTERN, Intent, Kind, Priority, Sentiment
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "default_routing.yaml"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Market = Annotated[str, Field(pattern=MARKET_PATTERN)]
 
 
 class ConfigError(ConfigFileError):
@@ -153,6 +154,12 @@ class Conversations(Strict):
     )
 
 
+class Markets(Strict):
+    # The country a brand account serves (its id -> ISO 3166-1 alpha-2), for messages
+    # whose platform does not tell the customer's: a Page per country.
+    accounts: dict[str, Market] = Field(default_factory=dict)
+
+
 class RoutingConfig(Strict):
     version: int = Field(1, ge=1, le=1)
     languages: Languages
@@ -164,6 +171,7 @@ class RoutingConfig(Strict):
     conversations: Conversations = Field(default_factory=Conversations)
     acknowledgements: Acknowledgements = Field(default_factory=Acknowledgements)
     surveys: Surveys = Field(default_factory=Surveys)
+    markets: Markets = Field(default_factory=Markets)
 
     @field_validator("skills")
     @classmethod

@@ -149,7 +149,13 @@ class Router:
             state = None  # an erased conversation's state, not swept yet: a new contact
         decision = route(classified, self.config, state, datetime.now(UTC))
         routed = RoutedEvent.model_validate(
-            {**classified.model_dump(), "routing": decision.routing.model_dump()}
+            {
+                **classified.model_dump(),
+                "routing": decision.routing.model_dump(),
+                # What the platform told of the customer first, else the account's.
+                "market": classified.market
+                or self.config.markets.accounts.get(classified.brand_account_id),
+            }
         )
         value = routed.to_bytes()
         if not decision.repeat:  # a repeat changes nothing: no changelog write

@@ -15,13 +15,18 @@ from socialcare.search.models import CareFigures, CareGroup, Csat, Durations, Sh
 from socialcare.search.queries import Moment, epoch_millis
 
 # What the state does not carry (yet), said in every answer rather than left to guess.
-UNAVAILABLE = {
-    "intent": "conversation states carry no intent; count intents with /v1/stats",
-    "sentiment": "conversation states carry no sentiment; see /v1/stats for the messages'",
-    "first_response_business_ms": "business-hours first-response time is not measured yet; "
-    "first_response is wall-clock",
-}
-GroupBy = Literal["platform", "language", "queue", "brand_account_id", "day", "hour"]
+UNAVAILABLE = {}
+GroupBy = Literal[
+    "platform",
+    "language",
+    "queue",
+    "brand_account_id",
+    "market",
+    "intent",
+    "sentiment",
+    "day",
+    "hour",
+]
 CALENDAR: set[str] = {"day", "hour"}
 PERCENTS = [50, 90]
 # Groups by a field: more values than any deployment has queues or accounts.
@@ -49,7 +54,10 @@ def figure_aggs(now: datetime) -> dict[str, Any]:
     """The figures of one set of conversations (all, or one group's)."""
     return {
         **_durations("first_response_ms"),
+        **_durations("first_response_business_ms"),
         **_durations("resolution_ms"),
+        # The tone of each conversation's latest customer message.
+        "sentiment_mix": {"terms": {"field": "sentiment", "size": 10}},
         "in_time": {"filter": {"term": {"answered_in_time": True}}},
         "late": {"filter": {"term": {"answered_in_time": False}}},
         "overdue": {
@@ -127,6 +135,10 @@ def read_figures(agg: dict[str, Any]) -> dict[str, Any]:
     return {
         "opened": opened,
         "first_response": _read_durations(agg, "first_response_ms"),
+        "first_response_business": _read_durations(agg, "first_response_business_ms"),
+        "sentiment": {
+            b["key"]: b["doc_count"] for b in agg.get("sentiment_mix", {}).get("buckets", [])
+        },
         "within_deadline": Share.of_counts(in_time, in_time + count("late") + overdue),
         "overdue_unanswered": overdue,
         "resolved": Share.of_counts(count("resolved"), opened),

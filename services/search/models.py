@@ -191,6 +191,13 @@ class CareFigures(BaseModel):
         "help-desk answer, over the answered conversations never reopened (a reopening "
         "moves the opening, not the first response)."
     )
+    first_response_business: Durations = Field(
+        description="The same, counting only the hours the conversation's language queue "
+        "is staffed (the routing file's business_hours; all hours for a queue without them)."
+    )
+    sentiment: dict[str, int] = Field(
+        description="Conversations by the sentiment of their latest customer message."
+    )
     within_deadline: Share = Field(
         description="Answered by the first-response deadline, of those with a deadline "
         "that were answered or are past it unanswered."

@@ -1,6 +1,5 @@
 """``GET /v1/alerts`` over the alerts the worker stores, against the real Elasticsearch."""
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -15,30 +14,14 @@ from socialcare.schema import Alert, AlertStatus
 from socialcare.search.deps import get_elasticsearch, get_settings
 from socialcare.search.routers import alerts
 from socialcare.search.settings import SearchSettings
+from tests.support.alerts import spike_alert, write_alerts
 from tests.support.search_index import AGENT
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def alert(alert_id: str, status: AlertStatus, minute: int, terms: list[str]) -> Alert:
-    at = T0 + timedelta(minutes=minute)
-    return Alert(
-        alert_id=alert_id,
-        status=status,
-        intent="defect",
-        terms=terms,
-        languages=["en", "kk", "fa"],
-        platforms=["telegram"],
-        since=T0,
-        window_seconds=5,
-        count=22,
-        baseline=1.3,
-        factor=16.9,
-        events=60,
-        example_event_ids=["telegram:1"],
-        updated_at=at,
-        cleared_at=at if status == AlertStatus.cleared else None,
-    )
+    return spike_alert(alert_id, status, T0, T0 + timedelta(minutes=minute), terms=terms)
 
 
 @pytest.fixture(scope="module")
@@ -62,18 +45,12 @@ def client(settings: SearchSettings, es) -> TestClient:
 
 
 def test_alerts_are_listed_newest_first_and_by_status(search_settings):
-    index = store.alerts_index(search_settings)
-
-    async def fill() -> None:
-        es = elastic.async_client(search_settings)
-        await store.ensure_index(es, index)
-        await store.save(es, index, [alert("a-1", AlertStatus.open, 0, ["voltbuds"])])
-        await store.save(es, index, [alert("a-1", AlertStatus.updated, 2, ["voltbuds", "pro"])])
-        await store.save(es, index, [alert("a-2", AlertStatus.cleared, 1, ["kettle"])])
-        await es.indices.refresh(index=index)
-        await es.close()
-
-    asyncio.run(fill())
+    write_alerts(
+        search_settings,
+        [alert("a-1", AlertStatus.open, 0, ["voltbuds"])],
+        [alert("a-1", AlertStatus.updated, 2, ["voltbuds", "pro"])],
+        [alert("a-2", AlertStatus.cleared, 1, ["kettle"])],
+    )
     es = elastic.async_client(search_settings)
     try:
         with client(search_settings, es) as api:
@@ -89,7 +66,7 @@ def test_alerts_are_listed_newest_first_and_by_status(search_settings):
             assert [a["alert_id"] for a in cleared["alerts"]] == ["a-2"]
             assert api.get("/v1/alerts").status_code == 401
     finally:
-        elastic.client(search_settings).indices.delete(index=index)
+        elastic.client(search_settings).indices.delete(index=store.alerts_index(search_settings))
 
 
 def test_no_alerts_index_yet_is_no_alert(search_settings):

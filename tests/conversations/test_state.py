@@ -73,6 +73,20 @@ def test_a_follow_up_moves_the_latest_message_and_the_routers_deadline():
     assert c.opened_at == at(0)
 
 
+def test_the_latest_customer_message_gives_the_topic_tone_and_market():
+    first = inbound(1, at(0), market="HR")
+    c = apply(None, first).conversation
+    assert (c.intent, c.sentiment, c.market) == ("shipping", "negative", "HR")
+    # A follow-up about something else, in another tone, from no known market.
+    follow_up = inbound(2, at(5))
+    verdict = follow_up.classification.model_copy(
+        update={"intent": "order_issue", "sentiment": "positive"}
+    )
+    c = fold(follow_up.model_copy(update={"classification": verdict}), tracked=apply(None, first))
+    assert (c.conversation.intent, c.conversation.sentiment) == ("order_issue", "positive")
+    assert c.conversation.market == "HR"  # kept: the follow-up does not tell
+
+
 def test_a_late_delivered_older_message_is_not_the_latest():
     c = fold(inbound(2, at(5)), inbound(3, at(2)), tracked=opened()).conversation
     assert c.reply_to.platform_message_id.endswith("-2")

@@ -113,7 +113,7 @@ def test_read_only_pods_get_writable_scratch_where_the_code_writes(rendered: lis
             assert data_dir in mounts
 
 
-@pytest.mark.parametrize("deployment", ["route-worker", "conversations-worker"])
+@pytest.mark.parametrize("deployment", ["route-worker", "conversations-worker", "index-worker"])
 def test_the_workers_that_read_the_routing_file_mount_its_configmap(
     rendered: list[Obj], deployment: str
 ):

@@ -29,7 +29,7 @@ def test_each_platform_delivery_becomes_one_inbound_event_and_a_follow_up_joins_
     author = traffic.new_author(platform, "de")
     for text in ("Wo bleibt mein Paket?", "Immer noch nichts angekommen."):
         delivery = traffic.message(author, text)
-        response = client.post(delivery.path, content=delivery.body, headers=delivery.headers)
+        response = delivery.post(client)
         assert response.status_code == 200, response.text
     first, again = publisher.published
     assert {first.platform, again.platform} == {platform}

@@ -89,8 +89,12 @@ def open_from_inbox(page, conversation: str) -> None:
     # only when the list offers more, else give the load a moment.
     while not page.locator(card_of(conversation)).count():
         assert time.monotonic() < deadline, f"{conversation} not in the console's inbox"
-        if page.is_visible("#inbox-more"):
-            page.click("#inbox-more")
+        # Checked and clicked in one step: a load that lands between the two would
+        # hide the button under a waiting click.
+        page.evaluate(
+            "() => { const more = document.querySelector('#inbox-more');"
+            " if (!more.hidden) more.click(); }"
+        )
         page.wait_for_timeout(300)
     page.click(card_of(conversation))
     page.wait_for_selector("#detail-view:not([hidden]) #actions:not([hidden])")

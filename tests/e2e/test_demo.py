@@ -95,6 +95,19 @@ def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
     assert isinstance(figures["alerts"], list) and "GET /v1/alerts" in out
     first = figures["first_response_ms"]
     assert first["answered"] > 0 and 0 < first["p50"] <= first["p90"]
+    # The care figures are the metrics API's, over the run's conversations.
+    assert "GET /v1/metrics/care: first response p50" in out
+    care = figures["care_metrics"]
+    assert care["first_response"]["count"] == first["answered"]
+    assert care["opened"] >= sum(figures["conversations"].values())
+    assert care["resolved"]["count"] == figures["conversations"]["resolved"]
+    assert sum(care["sentiment"].values()) > 0
+    # Surveys went out on resolution (automated replies) and the answers are the CSAT.
+    assert care["csat"]["count"] == figures["csat_answers"]
+    assert sum(figures["automated_sent"].values()) >= figures["csat_answers"]
+    assert "surveys sent on resolution" in out
+    # WhatsApp numbers and Viber's country field tell the customers' markets.
+    assert any(market is not None for market in figures["sentiment_by_market"])
 
     # It used the groups and the alias it was given, not the defaults.
     es = elastic.client(settings)

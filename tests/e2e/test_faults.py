@@ -184,9 +184,7 @@ def test_kafka_restarted_while_ingest_takes_traffic(pipeline, settings, es, stac
             while len(accepted) < EVENTS:
                 delivery = traffic.next()
                 while True:  # as the platforms do: the same delivery until it is taken
-                    response = client.post(
-                        delivery.path, content=delivery.body, headers=delivery.headers
-                    )
+                    response = delivery.post(client)
                     if response.status_code != 503:
                         break
                     unavailable += 1

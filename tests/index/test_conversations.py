@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from socialcare.erasure import ErasureRecord, ErasureSet, subject_hash
-from socialcare.index.conversations import ConversationBatch
+from socialcare.index.conversations import ConversationBatch, measures
+from socialcare.route.config import DEFAULT_CONFIG, load_config
 from socialcare.schema import Conversation, ConversationStatus, ReplyTarget
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -36,13 +37,16 @@ class RecordingIndexer:
 
 
 def state(conversation_id: str, customer: str, **fields) -> Conversation:
-    fields = {"status": ConversationStatus.open, **fields}
+    fields = {
+        "status": ConversationStatus.open,
+        "opened_at": NOW,
+        "last_activity_at": NOW,
+        **fields,
+    }
     return Conversation(
         conversation_id=conversation_id,
         platform="telegram",
         brand_account_id="bot",
-        opened_at=NOW,
-        last_activity_at=NOW,
         reply_to=ReplyTarget(
             event_id=f"telegram:{conversation_id}",
             platform="telegram",
@@ -92,3 +96,26 @@ def test_each_record_becomes_its_write():
     }
     assert actions["c-1"]["_source"]["status"] == "resolved"
     assert actions["c-1"]["_index"] == "test-conversations"
+
+
+def test_business_hours_first_response_counts_only_staffed_time():
+    """Opened Friday 19:00 in Zagreb (staffed 08-20 on weekdays), answered Monday
+    08:30: 61.5 hours on the wall clock, 1.5 hours of staffed time."""
+    hours = load_config(DEFAULT_CONFIG).business_hours
+    friday_evening = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)  # 19:00 in Zagreb
+    answered = datetime(2026, 12, 7, 7, 30, tzinfo=UTC)  # Monday 08:30
+    fields = {
+        "opened_at": friday_evening,
+        "first_response_at": answered,
+        "last_activity_at": answered,
+    }
+    croatian = state("c-hr", "u-1", queue="support.queue.hr.orders", **fields)
+    english = state("c-en", "u-2", queue="support.queue.en.orders", **fields)
+
+    hr, en = (measures(s, hours) for s in (croatian, english))
+
+    assert hr["first_response_ms"] == en["first_response_ms"] == 61.5 * 3_600_000
+    assert hr["first_response_business_ms"] == 1.5 * 3_600_000
+    # A queue without business hours is staffed around the clock.
+    assert en["first_response_business_ms"] == en["first_response_ms"]
+    assert "first_response_business_ms" not in measures(state("c-open", "u-3"), hours)

@@ -117,6 +117,8 @@ class TestWhatsApp:
         assert image.text == "el extracto del banco"
         assert image.attachments == [Attachment(type="image")]
         assert image.parent_id == "wamid.HBgLMzQ2MDAxMTEyMjIVAgARGBI5QTNDQUVDRjA2"
+        # The customer's market: the country of their number (+34 Spain).
+        assert text.market == image.market == "ES"
 
 
 class TestX:
@@ -172,6 +174,7 @@ class TestViber:
         assert event.text.startswith("Кур'єр так і не приїхав")
         assert event.created_at == at(2026, 11, 23, 9, 43, 20, 123000)
         assert event.conversation_id == "viber:viber-bot:01234567890A="
+        assert event.market == "UA"  # the sender's country, as Viber reports it
 
     def test_picture_without_text(self):
         (event,) = parsed(viber, "viber_picture.json").events

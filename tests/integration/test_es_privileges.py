@@ -32,13 +32,13 @@ from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
 from socialcare import elastic
-from socialcare.alerts import store as alerts_store
 from socialcare.index.indexer import Indexer
-from socialcare.schema import Alert, AlertStatus, RoutedEvent
+from socialcare.schema import AlertStatus, RoutedEvent
 from socialcare.search.api import create_app
 from socialcare.search.settings import SearchSettings
 from socialcare.settings import Settings
 from socialcare_dev.stack.elasticsearch_server import SecureElasticsearchServer
+from tests.support.alerts import spike_alert, write_alerts
 from tests.support.paths import REPO
 
 ROLES_FILE = REPO / "deploy" / "elasticsearch" / "api-key-roles.json"
@@ -401,31 +401,10 @@ def _service_run(service: str, node: SecureNode, settings: SearchSettings, creds
 
     def alerts_run() -> str | None:
         fresh()
-        alert = Alert(
-            alert_id="privileges-alert",
-            status=AlertStatus.open,
-            terms=["blender"],
-            since=T0,
-            window_seconds=5,
-            count=12,
-            baseline=1.5,
-            factor=8,
-            events=12,
-            updated_at=T0,
-        )
-
-        async def write() -> None:
-            es = elastic.async_client(settings)
-            index = alerts_store.alerts_index(settings)
-            try:
-                await asyncio.wait_for(alerts_store.ensure_index(es, index), 20)
-                await asyncio.wait_for(alerts_store.save(es, index, [alert]), 20)
-            finally:
-                await es.close()
-
+        alert = spike_alert("privileges-alert", AlertStatus.open, T0, T0)
         try:
             with logged_in_as(creds["alerts-worker"]):
-                asyncio.run(write())
+                write_alerts(settings, [alert], refresh=False)
         except TimeoutError:
             return "refused (retried until the deadline)"
         return None

@@ -1,7 +1,6 @@
 """The agent console in a real browser (Debian's Chromium, driven by Playwright),
 against the real search service over the real Elasticsearch."""
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -9,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from socialcare import elastic
-from socialcare.alerts import store
 from socialcare.index.conversations import conversation_document
-from socialcare.schema import Alert, AlertStatus, Conversation
+from socialcare.schema import AlertStatus, Conversation
 from socialcare_dev.pipeline import ServiceProcess, free_port
+from tests.support.alerts import spike_alert, write_alerts
 from tests.support.browser import chromium, shot
 from tests.support.paths import REPO
 from tests.support.search_index import AGENT, ROWS, drop_index, index_events, routed
@@ -74,7 +73,7 @@ def put_conversations(es, settings) -> None:
     opened = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     states = [
         {"first_response_at": opened + timedelta(minutes=5), "status": "resolved",
-         "resolved_at": opened + timedelta(hours=1)},
+         "resolved_at": opened + timedelta(hours=1), "sentiment": "negative"},
         {"first_response_at": opened + timedelta(minutes=90), "status": "waiting_customer"},
         {"status": "open"},
     ]  # fmt: skip
@@ -103,38 +102,16 @@ def put_alerts(settings) -> None:
     """An open spike on "blender" (the fixture's defect messages say it) and a cleared
     one, written as the alerts worker writes them."""
     now = datetime.now(UTC).replace(microsecond=0)
-    alerts = [
-        Alert(
-            alert_id=f"spike-{status}",
-            status=status,
-            intent="defect",
-            terms=[term, "motor"],
-            languages=["en", "de", "fa"],
-            platforms=["twitter", "telegram"],
-            since=now - timedelta(minutes=20),
-            window_seconds=300,
-            count=23,
-            baseline=10,
-            factor=2.3,
-            events=57,
-            example_event_ids=["twitter:1"],
-            updated_at=now,
-            cleared_at=now if status == AlertStatus.cleared else None,
-        )
-        for status, term in [(AlertStatus.open, "blender"), (AlertStatus.cleared, "parcel")]
-    ]
-
-    async def run() -> None:
-        es = elastic.async_client(settings)
-        try:
-            index = store.alerts_index(settings)
-            await store.ensure_index(es, index)
-            await store.save(es, index, alerts)
-            await es.indices.refresh(index=index)
-        finally:
-            await es.close()
-
-    asyncio.run(run())
+    since = now - timedelta(minutes=20)
+    shape = {"languages": ["en", "de", "fa"], "platforms": ["twitter", "telegram"]}
+    shape |= {"window_seconds": 300, "count": 23, "baseline": 10, "factor": 2.3, "events": 57}
+    write_alerts(
+        settings,
+        [
+            spike_alert(f"spike-{status}", status, since, now, terms=[term, "motor"], **shape)
+            for status, term in [(AlertStatus.open, "blender"), (AlertStatus.cleared, "parcel")]
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -367,7 +344,10 @@ def test_the_metrics_tab_shows_the_care_figures_and_the_open_breaches(keyed_page
     tiles = page.locator("#metrics-tiles .tile")
     assert tiles.nth(0).inner_text().split("\n")[:2] == ["OPENED", "3"]
     # One in time, one late, one unanswered past the deadline.
-    assert tiles.nth(2).inner_text().split("\n")[1:] == ["33 %", "1 of 3"]
+    deadline = page.locator("#metrics-tiles .tile", has_text="Deadline met")
+    assert deadline.inner_text().split("\n")[1:] == ["33 %", "1 of 3"]
+    negative = page.locator("#metrics-tiles .tile", has_text="Negative")
+    assert negative.inner_text().split("\n")[1] == "100 %"  # the one with a sentiment
     assert page.locator("#metrics-chart rect").count() > 0
     page.wait_for_selector("#metrics-breaches .card")
     assert page.locator("#metrics-breaches .card").count() == 1

@@ -17,6 +17,7 @@ from socialcare.ingest.adapters.base import (
     load_json,
     payload_errors,
 )
+from socialcare.markets import market_of_phone
 from socialcare.schema import Attachment, Author, Direction, Enrichment, Event, Kind
 
 
@@ -317,4 +318,5 @@ def _whatsapp_message(
         attachments=attachments,
         created_at=from_epoch(message["timestamp"]),
         received_at=ctx.received_at,
+        market=market_of_phone(sender),
     )

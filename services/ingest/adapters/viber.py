@@ -11,6 +11,7 @@ from socialcare.ingest.adapters.base import (
     load_json,
     payload_errors,
 )
+from socialcare.markets import market_of_country
 from socialcare.schema import Attachment, Author, Event, Kind
 
 
@@ -47,6 +48,7 @@ def parse(headers: dict[str, str], body: bytes, ctx: Context) -> Parsed:
                     attachments=attachments,
                     created_at=from_epoch(payload["timestamp"], "ms"),
                     received_at=ctx.received_at,
+                    market=market_of_country(sender.get("country")),
                 )
             ]
         )

@@ -32,16 +32,27 @@ function metricTiles(f) {
     ["Opened", f.opened.toLocaleString(), "conversations"],
     ["First response p50 / p90", `${duration(f.first_response.p50_ms)} / ${duration(f.first_response.p90_ms)}`,
      `${f.first_response.count} answered`],
+    ["First response in staffed hours", `${duration(f.first_response_business.p50_ms)} / ${duration(f.first_response_business.p90_ms)}`,
+     "p50 / p90, the hours the deadline counts"],
     ["Deadline met", percent(f.within_deadline), `${f.within_deadline.count} of ${f.within_deadline.of}`],
     ["Overdue now", f.overdue_unanswered.toLocaleString(), "unanswered past the deadline"],
     ["Resolved", percent(f.resolved), `${f.resolved.count} of ${f.resolved.of}`],
     ["Resolution p50 / p90", `${duration(f.resolution_time.p50_ms)} / ${duration(f.resolution_time.p90_ms)}`,
      `${f.resolution_time.count} resolved`],
     ["Reopened", percent(f.reopened), `${f.reopened.count} of ${f.reopened.of}`],
+    ["CSAT", f.csat.count ? `${f.csat.average.toFixed(1)} / 5` : "–",
+     `${f.csat.count} answers, ${percent(f.csat.response_rate)} of surveys`],
+    ["Negative", percent(sentimentShare(f.sentiment, "negative")),
+     "of the conversations, by their latest message"],
   ];
   $("metrics-tiles").innerHTML = tiles.map(([label, value, count]) => `<div class="tile">
     <div class="label">${esc(label)}</div><div class="value">${esc(value)}</div>
     <div class="count">${esc(count)}</div></div>`).join("");
+}
+
+function sentimentShare(mix, sentiment) {
+  const of = Object.values(mix).reduce((a, b) => a + b, 0);
+  return { share: of ? (mix[sentiment] || 0) / of : null, count: mix[sentiment] || 0, of };
 }
 
 function groupName(key, groupBy) {
@@ -66,11 +77,13 @@ function drawGroups(svg, groups, groupBy) {
 }
 
 function groupsTable(groups, groupBy) {
-  const head = ["", "opened", "first resp. p50", "p90", "deadline met", "resolved", "resolution p50", "reopened"];
+  const head = ["", "opened", "first resp. p50", "p90", "deadline met", "resolved", "resolution p50", "reopened",
+    "negative", "CSAT"];
   const rows = groups.map((g) => [groupName(g.key, groupBy), g.opened, duration(g.first_response.p50_ms),
     duration(g.first_response.p90_ms), `${percent(g.within_deadline)} (${g.within_deadline.count}/${g.within_deadline.of})`,
     `${percent(g.resolved)} (${g.resolved.count})`, duration(g.resolution_time.p50_ms),
-    `${percent(g.reopened)} (${g.reopened.count})`]);
+    `${percent(g.reopened)} (${g.reopened.count})`, percent(sentimentShare(g.sentiment, "negative")),
+    g.csat.count ? `${g.csat.average.toFixed(1)} (${g.csat.count})` : "–"]);
   return `<tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>` +
     rows.map((r) => `<tr>${r.map((v) => `<td>${esc(v)}</td>`).join("")}</tr>`).join("");
 }
