@@ -19,14 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-# role -> the `python -m socialcare` arguments that start it (socialcare_dev.pipeline)
-ROLES = {
-    "ingest": ["ingest", "serve"],
-    "classify": ["classify", "worker"],
-    "route": ["route", "worker"],
-    "index": ["index", "worker"],
-    "search": ["search", "serve"],
-}
+from socialcare_dev.pipeline import ROLES as PIPELINE_ROLES
+
+# role -> the `python -m socialcare` arguments that start it
+ROLES = {role: command for role, (command, _) in PIPELINE_ROLES.items()}
 
 
 def _status(pid: int) -> dict[str, str]:

@@ -144,8 +144,9 @@ def _write_again(run: CareRun, count: int) -> list[str]:
 
 
 def care_metrics(run: CareRun, **params: str) -> dict[str, Any]:
-    """``GET /v1/metrics/care`` over the run: its conversations opened from its
-    earliest message (the backlog is written hours back)."""
+    """``GET /v1/metrics/care`` over the run: the conversations opened from its
+    earliest message on (the backlog is written hours back; on a stack that ran the
+    demo within those hours, that run's conversations count too)."""
     since = (run.traffic.earliest or datetime.now(UTC)) - timedelta(seconds=1)
     with run.api() as client:
         answer = client.get("/v1/metrics/care", params={"since": since.isoformat(), **params})

@@ -2,9 +2,11 @@
 
 Brings up Kafka and Elasticsearch, starts the services as separate processes with a
 platform emulator in place of the platforms' send APIs, posts signed multilingual
-webhooks to ingest (a defect spike in one product partway through) and waits until
-every accepted event is searchable. Then the brand answers (answering.py), a few
-customers write again, and it prints what a support lead wants to know.
+webhooks to ingest (a defect spike in one product partway through; untagged posts
+on X for the listening poller, listening_demo.py) and waits until every accepted
+event is searchable. Then the brand answers (answering.py), customers rate the
+answers and a few write again (care_demo.py), and it prints what a support lead
+wants to know.
 ``--keep-running`` leaves it all up; Ctrl-C stops it cleanly.
 """
 
@@ -34,8 +36,8 @@ from socialcare.conversations.settings import ConversationsSettings
 from socialcare.index.settings import IndexSettings
 from socialcare.respond.settings import RespondSettings
 from socialcare.route.settings import RouteSettings
-from socialcare.topics import ACTION_RESULTS, ACTIONS, CLASSIFIED, RAW, ROUTED
-from socialcare_dev import tracking
+from socialcare.topics import ACTION_RESULTS, ACTIONS, CLASSIFIED, CONVERSATIONS, RAW, ROUTED
+from socialcare_dev import listening_demo, tracking
 from socialcare_dev.care_demo import CareRun, care_loop
 from socialcare_dev.pipeline import EMULATOR_PORT, ROLES, Pipeline, skip_backlog
 from socialcare_dev.settings import StackSettings
@@ -53,6 +55,7 @@ PORTS = {
     "conversations": 6070,
     "respond": 6071,
     "alerts": 6072,
+    "listen": 6073,
     "emulator": 8090,
 }
 # Each role's own port variable overrides its port (a replica follows its role on a
@@ -121,10 +124,18 @@ def run(
         )
         since = datetime.now(UTC)
         traffic = Traffic(uuid.uuid4().hex[:8], secrets)
+        heard = listening_demo.seed_posts(pipeline.emulator_url, traffic.run)
         accepted, spike_started = _send(pipeline, traffic, events, rate)
+        with httpx.Client(base_url=pipeline.ingest_url, timeout=30) as client:
+            listening_demo.send_receipts(client, traffic)
         es = elastic.client(settings)
         _wait(es, settings.index_alias, accepted)
         figures = _summary(es, settings.index_alias, accepted)
+        figures |= listening_demo.report(
+            console,
+            listening_demo.picked_up(es, settings.index_alias, heard),
+            listening_demo.dropped_kinds(pipeline.ingest_url),
+        )
         care = CareRun(
             pipeline,
             settings,
@@ -170,7 +181,7 @@ def _skip_backlogs(settings: StackSettings) -> None:
             (ConversationsSettings().conversations_app_id, topic.name)
             for topic in (ROUTED, ACTIONS, ACTION_RESULTS)
         ),
-        (IndexSettings().index_app_id, ROUTED.name),
+        *((IndexSettings().index_app_id, topic.name) for topic in (ROUTED, CONVERSATIONS)),
         (RespondSettings().respond_app_id, ACTIONS.name),
         (AlertsSettings().alerts_app_id, CLASSIFIED.name),
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from socialcare import elastic
 from socialcare.settings import Settings
-from socialcare.topics import ACTION_RESULTS, ACTIONS, CLASSIFIED, RAW, ROUTED
+from socialcare.topics import ACTION_RESULTS, ACTIONS, CLASSIFIED, CONVERSATIONS, RAW, ROUTED
 from socialcare_dev.pipeline import Pipeline, skip_backlog
 from socialcare_dev.traffic import Secrets
 
@@ -42,9 +42,11 @@ def isolated_pipeline(settings: Settings, workdir: Path) -> Iterator[tuple[Pipel
     }
     for group, topic in groups.values():
         skip_backlog(settings, group, topic)
-    # The conversations worker reads the actions and their results too.
+    # The conversations worker reads the actions and their results too, and the index
+    # worker the conversation states.
     for topic in (ACTIONS.name, ACTION_RESULTS.name):
         skip_backlog(settings, groups["SOCIALCARE_CONVERSATIONS_APP_ID"][0], topic)
+    skip_backlog(settings, groups["SOCIALCARE_INDEX_APP_ID"][0], CONVERSATIONS.name)
     pipeline = Pipeline(
         workdir,
         env=Secrets().env()
@@ -62,10 +64,16 @@ def isolated_pipeline(settings: Settings, workdir: Path) -> Iterator[tuple[Pipel
         yield pipeline, alias
     finally:
         pipeline.stop()
-        es = elastic.client(settings)
-        try:
-            for index in es.indices.get(index=f"{alias}-*"):
-                es.indices.delete(index=index)
-            es.indices.delete_index_template(name=alias)
-        finally:
-            es.close()
+        drop_indices(settings, alias)
+
+
+def drop_indices(settings: Settings, alias: str) -> None:
+    """Delete a run's indices (``<alias>-*``: events, conversations, alerts) and its
+    index template."""
+    es = elastic.client(settings)
+    try:
+        for index in es.indices.get(index=f"{alias}-*"):
+            es.indices.delete(index=index)
+        es.indices.delete_index_template(name=alias)
+    finally:
+        es.close()

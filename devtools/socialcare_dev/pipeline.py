@@ -20,7 +20,7 @@ from kafka.structs import OffsetAndMetadata
 
 from socialcare import kafka
 from socialcare.settings import Settings
-from socialcare_dev.emulator.clients import respond_env
+from socialcare_dev.emulator.clients import listen_env, respond_env
 from socialcare_dev.process import ROOT, ManagedProcess, free_port
 
 __all__ = ["ROLES", "Pipeline", "ServiceProcess", "free_port", "skip_backlog"]
@@ -80,14 +80,15 @@ ROLES: dict[str, tuple[list[str], str]] = {
     "index": (["index", "worker"], "SOCIALCARE_INDEX_WEB_PORT"),
     "search": (["search", "serve"], "SOCIALCARE_SEARCH_PORT"),
     "respond": (["respond", "worker"], "SOCIALCARE_RESPOND_WEB_PORT"),
+    "listen": (["listen", "worker"], "SOCIALCARE_LISTEN_WEB_PORT"),
 }
 EMULATOR_PORT = "SOCIALCARE_EMULATOR_PORT"
 
 
 class Pipeline:
-    """ingest, classify, route, conversations, index, search and respond, each in its
-    own process, and the platform emulator that respond sends to (unless ``env`` names
-    the platforms' base URLs itself).
+    """ingest, classify, route, conversations, alerts, index, search, respond and
+    listen, each in its own process, and the platform emulator that respond sends to
+    and listen searches (unless ``env`` names the platforms' base URLs itself).
 
     The classifier runs as two one-thread replicas by default: on two cores that
     beats one two-thread process (255 vs 226 texts/s, docs/performance.md), and it is
@@ -170,9 +171,11 @@ class Pipeline:
         started = time.monotonic()
         if self.emulator is not None:
             self.emulator.start(timeout)
+            pointed = {"respond": respond_env, "listen": listen_env}
             for name, service in self.services.items():
-                if name.startswith("respond"):
-                    service.env |= respond_env(self.emulator_url)
+                role = name.split("-")[0]
+                if role in pointed:
+                    service.env |= pointed[role](self.emulator_url)
         for service in self.services.values():
             service.spawn()
         try:

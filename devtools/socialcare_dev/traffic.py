@@ -162,6 +162,21 @@ class Traffic:
         self.authors.append(author)
         return author
 
+    def receipt(self, author: Author, status: str) -> Delivery:
+        """What Viber sends when ``author`` got (``delivered``) or read (``seen``) one of
+        the brand's replies: a delivery with no message in it, which ingest counts."""
+        at = datetime.now(UTC)
+        payload = {
+            "event": status,
+            "timestamp": int(at.timestamp() * 1000),
+            "message_token": _number(f"{self.run}-receipt-{self.built}", 2**62),
+            "user_id": f"{author.id}=",
+        }
+        self.built += 1
+        body = json.dumps(payload).encode()
+        headers = _json(X_Viber_Content_Signature=viber_signature(body, self.secrets.viber))
+        return Delivery("viber", "/webhooks/viber", headers, body, author.language)
+
     def author_of(self, platform: str, author_id: str) -> Author | None:
         """The customer an event's ``author.id`` on ``platform`` names (Viber's ids
         end in "=", as the platform's do)."""

@@ -106,6 +106,11 @@ def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
     assert care["csat"]["count"] == figures["csat_answers"]
     assert sum(figures["automated_sent"].values()) >= figures["csat_answers"]
     assert "surveys sent on resolution" in out
+    # Listening: the poller heard the untagged posts the rules keep, not the job ad
+    # or the brand's own; Viber's receipts are counted as dropped kinds.
+    assert figures["listening"]["picked_up"] == 5, out[-3000:]
+    assert figures["dropped_kinds"]["viber:delivered"] >= 1
+    assert "listening: the poller picked up" in out
     # WhatsApp numbers and Viber's country field tell the customers' markets.
     assert any(market is not None for market in figures["sentiment_by_market"])
 

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from socialcare import elastic
 from socialcare.schema import ClassifiedEvent, RoutedEvent
 from socialcare.settings import Settings
 from socialcare.topics import CLASSIFIED, RAW, ROUTED
+from socialcare_dev.isolation import drop_indices
 from socialcare_dev.pipeline import ROLES, free_port, skip_backlog
 from socialcare_dev.traffic import Secrets
 from tests.image.podman import REPORT, Built, Container, hardening
@@ -82,17 +82,7 @@ def services(image: Built, stack, settings) -> Iterator[dict[str, Container]]:
     finally:
         for container in started.values():
             container.stop()
-        _drop_index(settings, env["SOCIALCARE_INDEX_ALIAS"])
-
-
-def _drop_index(settings: Settings, alias: str) -> None:
-    es = elastic.client(settings)
-    try:
-        for index in es.indices.get(index=f"{alias}-*"):
-            es.indices.delete(index=index)
-        es.indices.delete_index_template(name=alias)
-    finally:
-        es.close()
+        drop_indices(settings, env["SOCIALCARE_INDEX_ALIAS"])
 
 
 def _telegram(text: str) -> bytes:

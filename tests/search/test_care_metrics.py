@@ -8,16 +8,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from socialcare import elastic
 from socialcare.index.conversations import conversation_document
 from socialcare.schema import Conversation
-from socialcare.search.api import create_app
 from socialcare.search.queries import TimeWindow
-from socialcare.search.settings import SearchSettings
 from socialcare.search.stats_queries import readable_interval
-from tests.support.search_index import drop_index
+from tests.support.care_index import care_api
 
 pytestmark = pytest.mark.integration
 
@@ -79,26 +76,8 @@ STATES = [
 
 @pytest.fixture(scope="module")
 def api(stack, settings):
-    care = SearchSettings(
-        **{
-            **settings.model_dump(),
-            "index_alias": f"test-metrics-{uuid.uuid4().hex[:8]}",
-            "embedding_dims": 4,
-            "search_api_keys": f"{KEY['X-API-Key']}:read",
-        }
-    )
-    es = elastic.client(care)
-    elastic.ensure_index(es, care)
-    elastic.ensure_conversations_index(es, care)
-    alias = elastic.conversations_alias(care)
-    for state in STATES:
-        doc = conversation_document(state, DAY2)
-        es.index(index=alias, id=state.conversation_id, document=doc)
-    es.indices.refresh(index=alias)
-    es.close()
-    with TestClient(create_app(care)) as client:
+    with care_api(settings, STATES, KEY["X-API-Key"], DAY2) as client:
         yield client
-    drop_index(care)
 
 
 def metrics(api, **params) -> dict:

@@ -8,6 +8,7 @@ from socialcare import elastic
 from socialcare.index.indexer import Indexer
 from socialcare.schema import RoutedEvent
 from socialcare.search.settings import SearchSettings
+from socialcare_dev.isolation import drop_indices
 
 # Two days ago at 09:00 UTC, not a fixed date: every deadline (T0 + n hours + 30 min)
 # has passed whenever the tests run, and all six messages fall on one calendar day
@@ -152,13 +153,7 @@ EVENTS = [routed(row) for row in ROWS]
 
 
 def drop_index(settings: SearchSettings) -> None:
-    es = elastic.client(settings)
-    try:
-        for index in es.indices.get(index=f"{settings.index_alias}-*"):
-            es.indices.delete(index=index)
-        es.indices.delete_index_template(name=settings.index_alias)
-    finally:
-        es.close()
+    drop_indices(settings, settings.index_alias)
 
 
 def index_events(settings: SearchSettings, events) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""How a respond worker is pointed at the emulator: its platform base URLs and tokens
-(any non-empty token passes the emulator's checks)."""
+"""How the respond and listen workers are pointed at the emulator: their platform
+base URLs and tokens (any non-empty token passes the emulator's checks)."""
 
 from __future__ import annotations
 
@@ -17,4 +17,15 @@ def respond_env(base_url: str) -> dict[str, str]:
         "SOCIALCARE_RESPOND_TELEGRAM_BOT_TOKEN": "123456:bot-token",
         "SOCIALCARE_RESPOND_VIBER_AUTH_TOKEN": "viber-token",
         "SOCIALCARE_RESPOND_X_BEARER_TOKEN": "x-token",
+    }
+
+
+def listen_env(base_url: str) -> dict[str, str]:
+    """The ``SOCIALCARE_LISTEN_*`` variables that search X's recent posts on
+    ``base_url``; every 5 s, which the emulator's 450 calls per 15 minutes bear for a
+    demo's three brands."""
+    return {
+        "SOCIALCARE_LISTEN_X_BASE_URL": base_url,
+        "SOCIALCARE_LISTEN_X_BEARER_TOKEN": "x-token",
+        "SOCIALCARE_LISTEN_POLL_INTERVAL_SECONDS": "5",
     }
