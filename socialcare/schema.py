@@ -454,6 +454,9 @@ class Alert(_Model):
         default_factory=list, description="Platforms of the spike's events, most frequent first."
     )
     since: UtcDatetime = Field(description="Start of the window in which it first spiked.")
+    opened_at: UtcDatetime | None = Field(
+        None, description="When it was first published (event time): since + detection."
+    )
     window_seconds: float = Field(gt=0, description="Length of the counting window.")
     count: int = Field(ge=0, description="The spike's events in the latest window.")
     baseline: float = Field(ge=0, description="What the baseline expects in such a window.")

@@ -89,8 +89,15 @@ def care_loop(run: CareRun, accepted: list[str], since: datetime) -> dict[str, A
     ]
     rated = _answer_surveys(run, resolved, rng)
     follow_ups = _write_again(run, max(3, len(answered) // 8))
-    final = tracking.states(es, states_alias, conversations)
-    return _report(run, final, answered, len(follow_ups)) | {"csat_answers": rated}
+    # The report covers the conversations opened during the run: the backlog written
+    # hours before it is the "past their deadline" line's, and a stack that ran the
+    # demo earlier keeps those runs' conversations in the same index.
+    final = {
+        c: s
+        for c, s in tracking.states(es, states_alias, conversations).items()
+        if datetime.fromisoformat(s["opened_at"]) >= since
+    }
+    return _report(run, since, final, answered, len(follow_ups)) | {"csat_answers": rated}
 
 
 def _answer_surveys(run: CareRun, resolved: list[str], rng: random.Random) -> int:
@@ -143,18 +150,19 @@ def _write_again(run: CareRun, count: int) -> list[str]:
     return ids
 
 
-def care_metrics(run: CareRun, **params: str) -> dict[str, Any]:
-    """``GET /v1/metrics/care`` over the run: the conversations opened from its
-    earliest message on (the backlog is written hours back; on a stack that ran the
-    demo within those hours, that run's conversations count too)."""
-    since = (run.traffic.earliest or datetime.now(UTC)) - timedelta(seconds=1)
+def care_metrics(run: CareRun, since: datetime, **params: str) -> dict[str, Any]:
+    """``GET /v1/metrics/care`` over the conversations opened from ``since`` on."""
     with run.api() as client:
         answer = client.get("/v1/metrics/care", params={"since": since.isoformat(), **params})
     return answer.raise_for_status().json()
 
 
 def _report(
-    run: CareRun, final: dict[str, dict], answered: dict[str, bool], follow_ups: int
+    run: CareRun,
+    since: datetime,
+    final: dict[str, dict],
+    answered: dict[str, bool],
+    follow_ups: int,
 ) -> dict[str, Any]:
     sent, automated = _replies_sent(run.pipeline)
     table = Table(title="replies sent per platform", title_justify="left", min_width=30)
@@ -165,8 +173,8 @@ def _report(
     run.console.print(table)
     statuses = Counter(state["status"] for state in final.values())
     statuses = {status: statuses.get(status, 0) for status in STATUSES}
-    overall = care_metrics(run)["overall"]
-    markets = care_metrics(run, group_by="market")["groups"]
+    overall = care_metrics(run, since)["overall"]
+    markets = care_metrics(run, since, group_by="market")["groups"]
     _print_figures(run.console, statuses, overall)
     _print_markets(run.console, markets)
     first = overall["first_response"]
@@ -191,7 +199,7 @@ def _print_figures(console: Console, statuses: dict[str, int], overall: dict) ->
     first, business = overall["first_response"], overall["first_response_business"]
     within, resolved = overall["within_deadline"], overall["resolved"]
     console.print(
-        f"conversations: [bold]{statuses['open']}[/] open (waiting for us), "
+        f"conversations opened during the run: [bold]{statuses['open']}[/] open (waiting for us), "
         f"[bold]{statuses['waiting_customer']}[/] waiting on the customer, "
         f"[bold]{statuses['resolved']}[/] resolved; {overall['reopened']['count']} reopened "
         "by the customer"

@@ -122,7 +122,7 @@ def run(
         pipeline.start(
             on_ready=lambda role, took: console.print(f"  {role:<13} ready after {took:4.1f} s")
         )
-        since = datetime.now(UTC)
+        since = datetime.now(UTC).replace(microsecond=0)  # platform times are whole seconds
         traffic = Traffic(uuid.uuid4().hex[:8], secrets)
         heard = listening_demo.seed_posts(pipeline.emulator_url, traffic.run)
         accepted, spike_started = _send(pipeline, traffic, events, rate)
@@ -145,8 +145,9 @@ def run(
             console,
             wait_searchable=lambda ids: _wait(es, settings.index_alias, ids),
         )
-        figures |= care_loop(care, accepted, since)
-        figures["alerts"] = _alerts(pipeline, spike_started)
+        # The listening posts are conversations too: the brand answers them as well.
+        figures |= care_loop(care, accepted + figures["listening"]["event_ids"], since)
+        figures["alerts"] = _alerts(pipeline, spike_started, since)
         _examples(pipeline)
         if summary_json is not None:
             summary_json.write_text(json.dumps(figures, indent=2) + "\n")
@@ -231,35 +232,50 @@ def _send(
     return accepted, spike_started
 
 
-def _alerts(pipeline: Pipeline, spike_started: datetime) -> list[dict[str, Any]]:
-    """The spike alerts the alerts worker raised, as the console's banner shows them."""
+def _alerts(pipeline: Pipeline, spike_started: datetime, since: datetime) -> list[dict[str, Any]]:
+    """The spike alerts the alerts worker raised during this run (the index keeps
+    earlier runs' too), as the console's banner shows them, with how long after the
+    spike's first message each was raised."""
     headers = {"X-API-Key": AGENT_KEY}
     answer = httpx.get(f"{pipeline.search_url}/v1/alerts", headers=headers, timeout=30)
-    alerts = answer.raise_for_status().json()["alerts"]
-    console.print(f"\n[bold]GET /v1/alerts[/] -> {len(alerts)} spike alert(s)")
+    alerts = [
+        a
+        for a in answer.raise_for_status().json()["alerts"]
+        if datetime.fromisoformat(a["updated_at"]) >= since
+    ]
+    console.print(f"\n[bold]GET /v1/alerts[/] -> {len(alerts)} spike alert(s) in this run")
     figures = []
     for alert in alerts:
-        # `since` is the start of the window in which it first spiked (event time)
-        since = datetime.fromisoformat(alert["since"])
-        offset = (since - spike_started).total_seconds()
+        # `since`: the start of the window in which it first spiked (event time);
+        # `opened_at`: when it was raised.
+        began = (datetime.fromisoformat(alert["since"]) - spike_started).total_seconds()
+        opened = alert.get("opened_at")
+        raised = None
+        if opened:
+            raised = (datetime.fromisoformat(opened) - spike_started).total_seconds()
         named = ", ".join(alert["terms"][:3]) or ", ".join(alert["dimensions"][:2])
         console.print(
             f"  {alert['status']:<8} {named}: {alert['events']} events in "
             f"{len(alert['languages'])} languages on {len(alert['platforms'])} platforms, "
-            f"spiking from {offset:+.0f} s after the spike's first message "
-            f"(x{alert['factor']:.1f} its baseline)"
+            f"spiking from {began:+.0f} s and raised {_seconds(raised)} after the spike's "
+            f"first message (x{alert['factor']:.1f} its baseline)"
         )
         figures.append(
             {
                 "terms": alert["terms"],
                 "status": alert["status"],
                 "since": alert["since"],
-                "since_spike_start_s": round(offset, 1),
+                "since_spike_start_s": round(began, 1),
+                "raised_after_spike_start_s": None if raised is None else round(raised, 1),
                 "events": alert["events"],
                 "languages": alert["languages"],
             }
         )
     return figures
+
+
+def _seconds(value: float | None) -> str:
+    return "?" if value is None else f"{value:+.0f} s"
 
 
 def _wait(es, alias: str, ids: list[str]) -> None:

@@ -111,9 +111,6 @@ class Traffic:
         self.authors: list[Author] = []
         self.sent = 0  # by next()
         self.built = 0  # by message(), which next() calls
-        # When the earliest message written was (the backlog's lie hours back): where a
-        # report of the run's conversations begins.
-        self.earliest: datetime | None = None
 
     def deliveries(self, spike: bool = False) -> Iterator[Delivery]:
         while True:
@@ -146,9 +143,7 @@ class Traffic:
         key = f"{self.run}-{self.built}"  # the platform's message ids derive from it
         self.built += 1
         build = getattr(self, f"_{author.platform}")
-        at = at or datetime.now(UTC)
-        self.earliest = min(self.earliest or at, at)
-        path, headers, body = build(key, author, text, author.language, at)
+        path, headers, body = build(key, author, text, author.language, at or datetime.now(UTC))
         return Delivery(author.platform, path, headers, body, author.language, spike)
 
     def new_author(self, platform: str, language: str) -> Author:

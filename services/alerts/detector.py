@@ -88,6 +88,7 @@ class _Spike:
     intents: Counter[str] = field(default_factory=Counter)
     named: Counter[Key] = field(default_factory=Counter)  # the spike's events per key
     published: tuple[int, frozenset[str]] | None = None  # (events, what it named)
+    opened_at: float | None = None  # when first published
     strongest: Score | None = None
     # The key furthest above its baseline (a product name rather than a common word
     # that came with it): an event is the spike's when it has this key.
@@ -227,6 +228,7 @@ class Detector:
         if orphan is not None:  # the same spike, raised before a restart
             spike.alert_id, spike.since = orphan.alert_id, orphan.since.timestamp()
             spike.published = (orphan.events, frozenset())  # known: the next is an update
+            spike.opened_at = orphan.opened_at.timestamp() if orphan.opened_at else None
         self.open[spike.alert_id] = spike
 
     def _orphan_of(self, key: Key) -> Alert | None:
@@ -266,6 +268,7 @@ class Detector:
         )
         if spike.published is None:
             status = AlertStatus.open
+            spike.opened_at = self.windows.clock
         elif named - spike.published[1] or len(spike.seen) >= _GROWTH * spike.published[0]:
             status = AlertStatus.updated
         else:
@@ -302,6 +305,7 @@ class Detector:
             languages=[lang for lang, _ in spike.languages.most_common()],
             platforms=[p for p, _ in spike.platforms.most_common()],
             since=_datetime(spike.since),
+            opened_at=None if spike.opened_at is None else _datetime(spike.opened_at),
             window_seconds=self.config.window,
             count=spike.count,
             baseline=round(strongest.expected, 3),

@@ -29,7 +29,7 @@ MAPPINGS: dict[str, Any] = {
         ),
         "example_event_ids": _KEYWORD,
         "schema_version": {"type": "short"},
-        **dict.fromkeys(("since", "updated_at", "cleared_at"), _DATE),
+        **dict.fromkeys(("since", "opened_at", "updated_at", "cleared_at"), _DATE),
         **{key: {"type": "float"} for key in ("window_seconds", "baseline", "factor")},
         **{key: {"type": "integer"} for key in ("count", "events")},
     },
@@ -42,12 +42,15 @@ def alerts_index(settings: Settings) -> str:
 
 
 async def ensure_index(es: AsyncElasticsearch, index: str) -> None:
-    """Create the alerts index unless it exists (waiting for Elasticsearch if away)."""
+    """Create the alerts index unless it exists, else map the fields it lacks
+    (waiting for Elasticsearch if away)."""
 
     async def attempt() -> None:
         if not await es.indices.exists(index=index):
             await es.indices.create(index=index, mappings=MAPPINGS)
             log.info("alerts.index_created", index=index)
+        else:  # an index of an older release takes the fields added since in place
+            await es.indices.put_mapping(index=index, properties=MAPPINGS["properties"])
 
     await retry_forever(
         attempt, retry_on=is_infrastructure, event="alerts.index_retry", describe=error_fields

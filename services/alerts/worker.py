@@ -41,6 +41,7 @@ from socialcare.alerts.terms import terms
 from socialcare.alerts.windows import Observation
 from socialcare.logging import get_logger
 from socialcare.offsets import offset_guard
+from socialcare.ratings import rating
 from socialcare.schema import Alert, ClassifiedEvent, Direction
 from socialcare.streams import (
     Outgoing,
@@ -54,6 +55,14 @@ from socialcare.topics import ALERTS, CLASSIFIED
 
 SERVICE = "alerts"
 log = get_logger(__name__)
+
+
+def counted(event: ClassifiedEvent) -> bool:
+    """Whether an event counts towards spikes: a customer's message, not our own reply
+    and not an answer to a satisfaction survey ("5", "👍"), which comes in bursts after
+    a round of resolutions and says nothing about a product."""
+    language = event.classification.language
+    return event.direction == Direction.inbound and rating(event.text, language) is None
 
 
 def observation(event: ClassifiedEvent) -> Observation:
@@ -83,8 +92,8 @@ class Watcher:
             classified = ClassifiedEvent.model_validate_json(event.message.value)
         except ValidationError as exc:
             return [dead_letter(self.dlq, SERVICE, event, exc)]
-        if classified.direction != Direction.inbound:
-            return []  # our own replies are no customer's spike
+        if not counted(classified):
+            return []
         try:
             alerts = self.detector.observe(observation(classified), wall=time.time())
         except (KafkaError, AIOKafkaError):
@@ -117,7 +126,7 @@ class Watcher:
             history = await asyncio.to_thread(
                 recovery.counted_before, settings, settings.alerts_app_id, seconds
             )
-        self.detector.warm([observation(e) for e in history if e.direction == Direction.inbound])
+        self.detector.warm([observation(e) for e in history if counted(e)])
         orphans = await asyncio.to_thread(recovery.open_alerts, settings)
         self.detector.adopt(orphans, wall=time.time())
         log.info("alerts.recovered", counted=len(history), open=len(orphans))

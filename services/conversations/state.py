@@ -27,8 +27,8 @@ Decisions (DESIGN.md, "The care loop"):
 - Automated replies the conversations worker sends itself (socialcare.conversations
   .automation): an acknowledgement answers only when the routing file says
   ``counts_as_first_response``; a survey's result sets ``survey_sent_at``, and the
-  customer's next message within the survey window that is a rating (socialcare
-  .conversations.ratings) is recorded as ``csat`` without reopening; any other
+  customer's next message within the survey window that is a rating
+  (socialcare.ratings) is recorded as ``csat`` without reopening; any other
   message reopens as usual.
 """
 
@@ -40,7 +40,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from socialcare.conversations.ratings import rating
+from socialcare.ratings import rating
 from socialcare.schema import (
     UNDETERMINED,
     Action,

@@ -9,9 +9,11 @@ from collections.abc import Callable
 
 import pytest
 
+from socialcare.alerts.settings import AlertsSettings
 from socialcare.classify.settings import ClassifySettings
 from socialcare.conversations.settings import ConversationsSettings
 from socialcare.index.settings import IndexSettings
+from socialcare.listen.settings import ListenSettings
 from socialcare.respond.settings import RespondSettings
 from socialcare.route.settings import RouteSettings
 from socialcare_dev.stack.versions import ELASTICSEARCH_VERSION, KAFKA_VERSION
@@ -33,6 +35,8 @@ ROLES = {
     ),
     "index": ("index-worker", ["index", "worker"], IndexSettings().index_web_port),
     "search": ("search", ["search", "serve"], 8001),
+    "alerts": ("alerts-worker", ["alerts", "worker"], AlertsSettings().alerts_web_port),
+    "listen": ("listen-worker", ["listen", "worker"], ListenSettings().listen_web_port),
 }
 WORKER_GROUPS = {
     "classify-worker": ClassifySettings().classify_app_id,

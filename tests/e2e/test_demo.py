@@ -99,11 +99,14 @@ def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
     assert "GET /v1/metrics/care: first response p50" in out
     care = figures["care_metrics"]
     assert care["first_response"]["count"] == first["answered"]
-    assert care["opened"] >= sum(figures["conversations"].values())
+    # over the conversations opened during the run, which the status counts are too
+    assert care["opened"] == sum(figures["conversations"].values())
     assert care["resolved"]["count"] == figures["conversations"]["resolved"]
     assert sum(care["sentiment"].values()) > 0
     # Surveys went out on resolution (automated replies) and the answers are the CSAT.
-    assert care["csat"]["count"] == figures["csat_answers"]
+    # (the metrics leave out the backlog's conversations, opened hours before the run)
+    assert 0 < care["csat"]["count"] <= figures["csat_answers"]
+    assert 1 <= care["csat"]["average"] <= 5
     assert sum(figures["automated_sent"].values()) >= figures["csat_answers"]
     assert "surveys sent on resolution" in out
     # Listening: the poller heard the untagged posts the rules keep, not the job ad

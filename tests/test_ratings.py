@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcare.conversations.ratings import MAX_CHARS, rating
+from socialcare.ratings import MAX_CHARS, rating
 
 
 @pytest.mark.parametrize(

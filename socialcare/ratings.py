@@ -8,6 +8,10 @@ question reopens the conversation as any message would. Thumbs are the ends of t
 scale (👍 5, 👎 1). Number words that are everyday words in another supported
 language ("um", "en", "pet") count only in the conversation's own language.
 
+Shared: the conversations worker records a rating as the conversation's CSAT, and
+the alerts worker leaves ratings out of its counts (a burst of "5" after a round of
+surveys is no product spike).
+
 Bounded by construction: texts longer than ``MAX_CHARS`` are refused before any
 pattern runs, and the one pattern has no nested repetition.
 """
