@@ -241,7 +241,9 @@ def _replies_sent(pipeline: Pipeline) -> tuple[dict[str, int], dict[str, int]]:
     people, automated = Counter(), Counter()
     written = set(REPLIES.values())
     for record in records:
-        if record["fault"] is None and 200 <= record["status"] < 300:
+        # Sends only: the listening poller's searches are GETs to the same emulator.
+        sent = record["method"] == "POST" and record["fault"] is None
+        if sent and 200 <= record["status"] < 300:
             body = json.dumps(record["body"], ensure_ascii=False)
             by_people = any(text in body for text in written)
             (people if by_people else automated)[record["platform"]] += 1
