@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from socialcare.ingest.adapters import BadPayload, Context, generic, meta, telegram, twitter, viber
+from socialcare.listening import ListeningRules
 from socialcare.schema import Attachment, Author, Direction, Kind
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
@@ -13,7 +14,7 @@ RECEIVED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 CTX = Context(
     received_at=RECEIVED,
     brand_handles=frozenset({"voltmobile"}),
-    listening_keywords=("voltmobile", "volt mobile"),
+    listening=ListeningRules.from_keywords(("voltmobile", "volt mobile")),
 )
 
 

@@ -24,6 +24,7 @@ from socialcare.ingest.app import create_app
 from socialcare.ingest.publisher import PublishError
 from socialcare.ingest.settings import IngestSettings
 from socialcare.ingest.signatures import twitter_signature
+from socialcare.listening import ListeningRules
 from socialcare.schema import KNOWN_PLATFORMS
 from tests.support.webhooks import (
     API_KEY,
@@ -299,7 +300,9 @@ PATHOLOGICAL = ["@" * 10_000, "a@" * 10_000, "." * 50_000, "#" * 50_000, "@#." *
 def test_listening_keywords_take_linear_time_on_pathological_text(text):
     context = Context(
         received_at=datetime.now(UTC),
-        listening_keywords=("voltmobile", "volt mobile", "volt.mobile", "#volt"),
+        listening=ListeningRules.from_keywords(
+            ("voltmobile", "volt mobile", "volt.mobile", "#volt")
+        ),
     )
     started = time.perf_counter()
     context.public_kind(text + " voltmobile", tagged=["@someone"])

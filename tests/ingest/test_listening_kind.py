@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from socialcare.config_files import ConfigFileError
 from socialcare.ingest.adapters import Context, twitter
 from socialcare.ingest.app import create_app
-from socialcare.listening import parse_listening
+from socialcare.listening import ListeningRules, parse_listening
 from socialcare.schema import Kind
 from tests.support.webhooks import RecordingPublisher, signed_headers, unit_settings
 
@@ -82,7 +82,9 @@ def test_the_brands_own_accounts_are_never_listening():
 
 
 def test_the_old_keyword_list_still_makes_listening():
-    legacy = Context(received_at=datetime.now(UTC), listening_keywords=("voltmobile",))
+    legacy = Context(
+        received_at=datetime.now(UTC), listening=ListeningRules.from_keywords(("voltmobile",))
+    )
     assert legacy.public_kind("VoltMobilea ne radi", []) == Kind.listening
     assert Context(received_at=datetime.now(UTC)).public_kind("VoltMobile", []) == Kind.mention
 

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from socialcare.ingest.adapters import BadPayload, Context, generic, meta, telegram, twitter, viber
 from socialcare.ingest.app import create_app
 from socialcare.ingest.metrics import IGNORED_TYPES, IGNORING_PLATFORMS, ignored_label
+from socialcare.listening import ListeningRules
 from socialcare.schema import KNOWN_PLATFORMS, RESERVED_PLATFORMS, Event
 from tests.support.events import event_data
 from tests.support.webhooks import RecordingPublisher, signed_headers, unit_settings
@@ -31,7 +32,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest"
 CTX = Context(
     received_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
     brand_handles=frozenset({"voltmobile"}),
-    listening_keywords=("voltmobile", "volt mobile"),
+    listening=ListeningRules.from_keywords(("voltmobile", "volt mobile")),
 )
 
 # adapter module, its endpoint, and the fixtures that are its platform's payloads

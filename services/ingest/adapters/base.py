@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
@@ -32,19 +31,13 @@ class Context:
 
     received_at: datetime
     brand_handles: frozenset[str] = frozenset()
-    # The listening rules (socialcare.listening); without them, the older keyword list
-    # as the rules of one brand.
-    listening: ListeningRules | None = field(default=None, compare=False)
-    listening_keywords: tuple[str, ...] = ()
+    # The listening rules (socialcare.listening.configured_rules); none: no listening.
+    listening: ListeningRules = field(default_factory=ListeningRules, compare=False)
     viber_account_id: str = "viber-bot"
     telegram_account_id: str = "telegram-bot"
     # What the request's credentials allow beyond plain inbound events (only the
     # generic API's keys grant anything; a platform signature grants nothing more).
     permissions: frozenset[str] = frozenset()
-
-    @cached_property
-    def listening_rules(self) -> ListeningRules:
-        return self.listening or ListeningRules.from_keywords(self.listening_keywords)
 
     def public_kind(
         self,
@@ -62,7 +55,7 @@ class Context:
         """
         if any(handle.lower().lstrip("@") in self.brand_handles for handle in tagged):
             return Kind.mention
-        if self.listening_rules.match(text, author=author, platform=platform):
+        if self.listening.match(text, author=author, platform=platform):
             return Kind.listening
         return default
 
