@@ -14,8 +14,6 @@ from pydantic import BaseModel, Field
 from socialcare.search.models import CareFigures, CareGroup, Csat, Durations, Share
 from socialcare.search.queries import Moment, epoch_millis
 
-# What the state does not carry (yet), said in every answer rather than left to guess.
-UNAVAILABLE = {}
 GroupBy = Literal[
     "platform",
     "language",

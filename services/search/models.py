@@ -228,5 +228,7 @@ class CareMetrics(BaseModel):
         description="One per value of `group_by`: largest first, or in time order by day or hour."
     )
     unavailable: dict[str, str] = Field(
-        description="Figures of the care metrics this deployment cannot give yet, and why."
+        default_factory=dict,
+        description="Figures of the care metrics this deployment cannot give, and why "
+        "(none today; kept for clients that read it).",
     )

@@ -38,5 +38,4 @@ async def care(
         group_by=params.group_by,
         overall=care_metrics.read_overall(aggs),
         groups=care_metrics.read_groups(aggs, params.group_by),
-        unavailable=care_metrics.UNAVAILABLE,
     )
