@@ -56,3 +56,34 @@ def replay(
     from socialcare.ingest.replay import replay_file
 
     replay_file(file, url=url, api_key=api_key, to_kafka=kafka, batch_size=batch_size)
+
+
+@app.command("enrichment-sweep")
+def enrichment_sweep(
+    once: bool = typer.Option(False, "--once", help="Sweep once and exit (a CronJob's run)."),
+    metrics_port: int | None = typer.Option(
+        None, help="Serve Prometheus /metrics on this port while sweeping every interval."
+    ),
+) -> None:
+    """Fetch again the Instagram mentions whose text and author are still missing.
+
+    Finds in the events index the mentions marked enrichment=failed within
+    SOCIALCARE_INGEST_ENRICHMENT_RETRY_HOURS and those left pending longer than
+    SOCIALCARE_INGEST_ENRICHMENT_RETRY_GRACE_SECONDS, fetches each through the Graph
+    API, and republishes the same event done (docs/ingest.md). At most
+    SOCIALCARE_INGEST_ENRICHMENT_SWEEP_PAGE_SIZE a sweep; without --once, one sweep
+    every SOCIALCARE_INGEST_ENRICHMENT_SWEEP_INTERVAL_SECONDS (longer when the Graph
+    API asks to wait).
+    """
+    import asyncio
+
+    from socialcare.ingest.enrichment_sweep import run
+    from socialcare.ingest.settings import IngestSettings
+
+    if metrics_port is not None and not once:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port)
+    report = asyncio.run(run(IngestSettings(), once))
+    if once and report is None:
+        raise typer.Exit(1)  # no Graph token: nothing was, or could be, fetched

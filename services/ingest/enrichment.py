@@ -7,6 +7,8 @@ and its author are fetched, and the same event (same event_id, same key, so the 
 partition, after the first copy) is published again as ``done``. After
 SOCIALCARE_INGEST_ENRICHMENT_ATTEMPTS failed fetches, with a doubling back-off, it is
 published again as ``failed``: searchable, and still in its queue with its ids.
+The enrichment sweep (enrichment_sweep.py) fetches the ``failed`` ones, and those
+left ``pending`` by a stopped process, again later, through the same functions.
 
 Downstream, the later copy wins: classify classifies the text, route gives the
 event_id its first decision again, the index's upsert rewrites the document.
@@ -33,6 +35,23 @@ MAX_WAIT_SECONDS = 300.0
 REPUBLISH_ATTEMPTS = 12
 
 
+def mention_reader(settings: IngestSettings) -> MentionReader:
+    """The Graph API reader of ``settings`` (the Enricher's and the sweep's)."""
+    return MentionReader(
+        settings.ingest_graph_base_url,
+        settings.ingest_graph_access_token,
+        settings.ingest_graph_timeout_seconds,
+    )
+
+
+async def fetch_mention(reader: MentionReader, event: Event) -> Mentioned:
+    """One fetch of what ``event`` (a mention notified by id) says; GraphError if not."""
+    # A comment mention names the media as parent; a caption mention is the media.
+    comment_id = event.platform_message_id if event.parent_id else None
+    media_id = event.parent_id or event.platform_message_id
+    return await reader.mention(event.brand_account_id, media_id, comment_id)
+
+
 def enriched(event: Event, found: Mentioned) -> Event:
     """``event`` with the fetched text and author: validated, like any new event."""
     data = event.model_dump()
@@ -57,11 +76,7 @@ class Enricher:
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.publisher = publisher
-        self.reader = reader or MentionReader(
-            settings.ingest_graph_base_url,
-            settings.ingest_graph_access_token,
-            settings.ingest_graph_timeout_seconds,
-        )
+        self.reader = reader or mention_reader(settings)
         self.attempts = settings.ingest_enrichment_attempts
         self.backoff = settings.ingest_enrichment_backoff_seconds
         self.sleep = sleep
@@ -108,13 +123,10 @@ class Enricher:
         await self._republish(final)
 
     async def _fetch(self, event: Event) -> Mentioned | None:
-        # A comment mention names the media as parent; a caption mention is the media.
-        comment_id = event.platform_message_id if event.parent_id else None
-        media_id = event.parent_id or event.platform_message_id
         wait = self.backoff
         for attempt in range(1, self.attempts + 1):
             try:
-                return await self.reader.mention(event.brand_account_id, media_id, comment_id)
+                return await fetch_mention(self.reader, event)
             except GraphError as exc:
                 log.warning(
                     "ingest.enrichment_failed",

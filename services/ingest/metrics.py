@@ -18,6 +18,14 @@ ENRICHMENTS = Counter(
     "outcome: done, retry (an attempt failed, another follows), failed (gave up).",
     ["outcome"],
 )
+ENRICHMENT_SWEEP = Counter(
+    "socialcare_ingest_enrichment_sweep_total",
+    "Mentions the enrichment sweep took up again, by outcome: done (fetched and "
+    "republished), failed (the fetch failed again; the next sweep tries again), expired "
+    "(left pending past the retry budget; republished failed), deferred (the Graph API "
+    "asked to wait; the next sweep takes it), unpublished (Kafka refused the copy).",
+    ["outcome"],
+)
 
 _RECEIPTS = "A receipt or a signal about a message, not a message from the customer."
 _ACCOUNT = "About the account or the subscription, not a message."

@@ -147,6 +147,31 @@ class IngestSettings(Settings):
         "(or the Graph API's Retry-After, when longer).",
     )
 
+    ingest_enrichment_retry_hours: float = Field(
+        24.0,
+        gt=0,
+        description="How long after ingest received an Instagram mention the enrichment "
+        "sweep still fetches it when its enrichment failed; older ones stay failed.",
+    )
+    ingest_enrichment_retry_grace_seconds: float = Field(
+        120.0,
+        ge=0,
+        description="Age at which the enrichment sweep takes over a mention still "
+        "enrichment=pending (ingest's own fetches are over by then).",
+    )
+    ingest_enrichment_sweep_page_size: int = Field(
+        100,
+        gt=0,
+        le=10_000,
+        description="Most mentions one enrichment sweep fetches again.",
+    )
+    ingest_enrichment_sweep_interval_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="Wait between two enrichment sweeps of `socialcare ingest "
+        "enrichment-sweep` (without --once).",
+    )
+
     @field_validator("ingest_api_keys", mode="before")
     @classmethod
     def _parse_api_keys(cls, value: object) -> object:
