@@ -60,6 +60,9 @@ def train_command(
     epochs: int = typer.Option(4, min=1, help="Passes over the training split."),
     max_steps: int | None = typer.Option(None, min=1, help="Stop after this many steps."),
     seed: int = typer.Option(13, help="Random seed: the same seed gives the same model."),
+    label_smoothing: float = typer.Option(
+        0.0, min=0.0, max=0.5, help="Label smoothing of both heads' cross-entropy (0: none)."
+    ),
     train_embeddings: bool = typer.Option(
         False, "--train-embeddings", help="Also update the 250k-row embedding matrix (slow)."
     ),
@@ -85,6 +88,7 @@ def train_command(
         max_steps=max_steps,
         seed=seed,
         freeze_embeddings=not train_embeddings,
+        label_smoothing=label_smoothing,
     )
     cache = ModelCache(settings.model_cache_dir)
     if if_stale and _current_model_kept(config, cache):

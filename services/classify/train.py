@@ -55,6 +55,8 @@ class TrainConfig:
     max_length: int = 96
     seed: int = 13
     freeze_embeddings: bool = True
+    # Softened targets keep the heads from over-trusting the corpus's phrasing.
+    label_smoothing: float = 0.0
     max_steps: int | None = None
     extra: dict = field(default_factory=dict)
 
@@ -160,7 +162,7 @@ def _fit(
     per_epoch = -(-len(examples) // config.batch_size)
     total = min(config.max_steps or per_epoch * config.epochs, per_epoch * config.epochs)
     optimizer, schedule = _optimizer(model, config, total)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     intent_index = {label: i for i, label in enumerate(INTENTS)}
     sentiment_index = {label: i for i, label in enumerate(SENTIMENTS)}
 
@@ -223,9 +225,9 @@ def _version(config: TrainConfig, examples: list[Example]) -> str:
     digest = hashlib.sha256()
     for e in examples:
         digest.update(f"{e.text}\t{e.intent}\t{e.sentiment}\n".encode())
-    digest.update(
-        json.dumps(
-            [config.seed, config.epochs, config.max_steps, config.freeze_embeddings, RECIPE]
-        ).encode()
-    )
+    recipe = [config.seed, config.epochs, config.max_steps, config.freeze_embeddings, RECIPE]
+    if config.label_smoothing:
+        # Only when set, so the versions of models trained without it stay as they were.
+        recipe.append(config.label_smoothing)
+    digest.update(json.dumps(recipe).encode())
     return f"e5-small-care-{digest.hexdigest()[:10]}"

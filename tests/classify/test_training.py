@@ -231,3 +231,15 @@ def test_the_scores_are_softmax_at_the_fitted_temperature(trained, tiny_corpus):
     expected = softmax(intent_logits, intent_t)
     for row, prediction in zip(expected, predictor.predict(texts), strict=True):
         assert list(prediction.intent_scores.values()) == pytest.approx(row.tolist(), abs=1e-3)
+
+
+def test_label_smoothing_is_part_of_the_version_only_when_set(tiny_corpus, tmp_path):
+    from socialcare.classify.train import expected_version
+
+    def version(**options):
+        config = TrainConfig(base=tmp_path, out=tmp_path, corpus=tiny_corpus, **options)
+        return expected_version(config)
+
+    # Models trained before the option existed keep their versions (and cache entries).
+    assert version() == version(label_smoothing=0.0)
+    assert version(label_smoothing=0.1) not in {version(), version(label_smoothing=0.2)}
