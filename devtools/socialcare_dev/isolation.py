@@ -6,7 +6,7 @@ its own platform emulator."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,8 +28,14 @@ def fresh_group(settings: Settings, prefix: str, topic: str) -> str:
 
 
 @contextmanager
-def isolated_pipeline(settings: Settings, workdir: Path) -> Iterator[tuple[Pipeline, str]]:
-    """(the started pipeline, its index alias); stopped and its index dropped after."""
+def isolated_pipeline(
+    settings: Settings,
+    workdir: Path,
+    replicas: dict[str, int] | None = None,
+    cores: Mapping[str, Sequence[str]] | None = None,
+) -> Iterator[tuple[Pipeline, str]]:
+    """(the started pipeline, its index alias); stopped and its index dropped after.
+    ``replicas`` and ``cores`` as for Pipeline (the benchmark's scaling runs)."""
     run = uuid.uuid4().hex[:8]
     alias = f"e2e-{run}"
     groups = {
@@ -58,6 +64,8 @@ def isolated_pipeline(settings: Settings, workdir: Path) -> Iterator[tuple[Pipel
             "SOCIALCARE_INGEST_API_KEYS": "e2e-ingest-key",
             "SOCIALCARE_CONSUMER_LAG_INTERVAL_SECONDS": "1",
         },
+        replicas=replicas,
+        cores=cores,
     )
     pipeline.start()
     try:

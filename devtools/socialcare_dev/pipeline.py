@@ -9,10 +9,11 @@ environment variables, with a readiness URL to wait on and a log file of its own
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from kafka import TopicPartition
@@ -23,7 +24,15 @@ from socialcare.settings import Settings
 from socialcare_dev.emulator.clients import listen_env, respond_env
 from socialcare_dev.process import ROOT, ManagedProcess, free_port
 
-__all__ = ["ROLES", "Pipeline", "ServiceProcess", "free_port", "skip_backlog"]
+__all__ = [
+    "ROLES",
+    "Pipeline",
+    "ServiceProcess",
+    "cpu_list",
+    "free_port",
+    "pinning",
+    "skip_backlog",
+]
 
 
 def skip_backlog(settings: Settings, group: str, topic: str) -> int:
@@ -58,11 +67,14 @@ class ServiceProcess(ManagedProcess):
         log: Path,
         port_setting: str | None = None,
         command: list[str] | None = None,
+        cores: str | None = None,
     ) -> None:
+        command = command or [sys.executable, "-m", "socialcare", *args]
         super().__init__(
             " ".join(args),
             log,
-            command=command or [sys.executable, "-m", "socialcare", *args],
+            # taskset execs the command: the pid, session and signals stay the service's.
+            command=["taskset", "-c", cores, *command] if cores else command,
             env=env,
             ready_url=ready_url,
             port_setting=port_setting,
@@ -84,6 +96,46 @@ ROLES: dict[str, tuple[list[str], str]] = {
 }
 EMULATOR_PORT = "SOCIALCARE_EMULATOR_PORT"
 
+# taskset's CPU list syntax: numbers and ranges, comma-separated ("0", "0,2", "0-3,6")
+_CPU_LIST = re.compile(r"\d+(-\d+)?(,\d+(-\d+)?)*")
+
+
+def cpu_list(text: str) -> tuple[int, ...]:
+    """The CPUs a taskset-style list names, in order; ValueError if it is malformed or
+    names a CPU this machine does not have (taskset would fail only once started)."""
+    if not _CPU_LIST.fullmatch(text):
+        raise ValueError(f"{text!r} is not a CPU list like 0, 0,2 or 0-3")
+    cpus: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        if last and int(last) < int(first):
+            raise ValueError(f"{part!r} in {text!r} is a range that runs backwards")
+        cpus.update(range(int(first), int(last or first) + 1))
+    count = os.cpu_count() or 1
+    if max(cpus) >= count:
+        raise ValueError(f"{text!r} names CPU {max(cpus)}; this machine has 0-{count - 1}")
+    return tuple(sorted(cpus))
+
+
+def pinning(specs: Iterable[str], roles: Iterable[str]) -> dict[str, list[str]]:
+    """``ROLE=LIST`` arguments -> each role's CPU lists, in the order given.
+
+    One list pins every replica of the role to it; a role given again adds a list, and
+    the replicas take them in turn (``classify=0``, ``classify=1``: the first replica
+    on CPU 0, the second on CPU 1). ValueError names an unknown role or a bad list.
+    """
+    known = set(roles)
+    chosen: dict[str, list[str]] = {}
+    for spec in specs:
+        role, sep, cpus = spec.partition("=")
+        role = role.strip()
+        if not sep or role not in known:
+            names = ", ".join(sorted(known))
+            raise ValueError(f"{spec!r}: expected ROLE=LIST, ROLE one of {names}")
+        cpu_list(cpus.strip())
+        chosen.setdefault(role, []).append(cpus.strip())
+    return chosen
+
 
 class Pipeline:
     """ingest, classify, route, conversations, alerts, index, search, respond and
@@ -92,7 +144,9 @@ class Pipeline:
 
     The classifier runs as two one-thread replicas by default: on two cores that
     beats one two-thread process (255 vs 226 texts/s, docs/performance.md), and it is
-    how Kubernetes scales it.
+    how Kubernetes scales it. ``cores`` (role or "emulator" -> CPU lists, see
+    pinning()) starts processes under ``taskset -c``; replica n of a role takes the
+    role's list n modulo their number; unlisted processes run where this one may.
     """
 
     def __init__(
@@ -101,14 +155,21 @@ class Pipeline:
         env: dict[str, str] | None = None,
         ports: dict[str, int] | None = None,
         replicas: dict[str, int] | None = None,
+        cores: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.log_dir = log_dir
         counts = {"classify": 2} | (replicas or {})
-        names = [
-            (role, role if n == 0 else f"{role}-{n + 1}")
+        replica = {
+            role if n == 0 else f"{role}-{n + 1}": (role, n)
             for role in ROLES
             for n in range(counts.get(role, 1))
-        ]
+        }
+        names = [(role, name) for name, (role, _) in replica.items()]
+        # Each process's CPU list (None: not pinned).
+        self.cores: dict[str, str | None] = {
+            name: _nth(cores, role, n) for name, (role, n) in replica.items()
+        }
+        self.cores["emulator"] = _nth(cores, "emulator", 0)
         chosen = {name: (ports or {}).get(name) or free_port() for _, name in names}
         common = {"SOCIALCARE_INGEST_HOST": "127.0.0.1", "SOCIALCARE_SEARCH_HOST": "127.0.0.1"}
         common |= env or {}
@@ -130,6 +191,7 @@ class Pipeline:
                 log=log_dir / f"{name}.log",
                 # A port given by the caller is meant; one picked here may move.
                 port_setting=None if (ports or {}).get(name) else port_setting,
+                cores=self.cores[name],
             )
         self._fixed = {name: chosen[name] for name in chosen if (ports or {}).get(name)}
         self.emulator: ServiceProcess | None = None
@@ -141,6 +203,7 @@ class Pipeline:
                 ready_url=f"http://127.0.0.1:{port}/healthz",
                 log=log_dir / "emulator.log",
                 port_setting=None if (ports or {}).get("emulator") else EMULATOR_PORT,
+                cores=self.cores["emulator"],
             )
 
     @property
@@ -194,3 +257,9 @@ class Pipeline:
             service.send_signal(signal.SIGTERM)
         for service in services:
             service.stop()
+
+
+def _nth(cores: Mapping[str, Sequence[str]] | None, role: str, n: int) -> str | None:
+    """The CPU list of replica ``n`` (from 0) of ``role``: the role's lists in turn."""
+    lists = (cores or {}).get(role) or []
+    return lists[n % len(lists)] if lists else None
