@@ -164,13 +164,12 @@ class Pipeline:
             for role in ROLES
             for n in range(counts.get(role, 1))
         }
-        names = [(role, name) for name, (role, _) in replica.items()]
         # Each process's CPU list (None: not pinned).
         self.cores: dict[str, str | None] = {
             name: _nth(cores, role, n) for name, (role, n) in replica.items()
         }
         self.cores["emulator"] = _nth(cores, "emulator", 0)
-        chosen = {name: (ports or {}).get(name) or free_port() for _, name in names}
+        chosen = {name: (ports or {}).get(name) or free_port() for name in replica}
         common = {"SOCIALCARE_INGEST_HOST": "127.0.0.1", "SOCIALCARE_SEARCH_HOST": "127.0.0.1"}
         common |= env or {}
         data_dir = Path(
@@ -179,7 +178,7 @@ class Pipeline:
             or ROOT / ".stack" / "workers"
         )
         self.services: dict[str, ServiceProcess] = {}
-        for role, name in names:
+        for name, (role, _) in replica.items():
             command, port_setting = ROLES[role]
             self.services[name] = ServiceProcess(
                 command,
