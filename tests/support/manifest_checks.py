@@ -78,7 +78,7 @@ def check_containers(objects: list[Obj]) -> list[str]:
         pod_security = spec.get("securityContext", {})
         for c in containers(obj):
             where = f"{ref(obj)} container {c['name']}"
-            if obj["kind"] != "Job":
+            if obj["kind"] not in ("Job", "CronJob"):
                 problems += [
                     f"{where}: no {probe}"
                     for probe in ("livenessProbe", "readinessProbe")
