@@ -1,7 +1,7 @@
 """End-to-end benchmark: signed webhooks in, searchable events out, on this machine.
 
-Starts the five services as processes (an isolated pipeline: its own consumer
-groups and index), then
+Starts the services as processes (an isolated pipeline: its own consumer groups and
+index), then
 1. sends a burst of webhooks as fast as ingest takes them and measures the sustained
    rate from the first webhook until the last event is searchable;
 2. sends paced traffic at 50 % and 90 % of that rate and measures latency from
@@ -9,25 +9,39 @@ groups and index), then
 3. splits each event's time into stages by the Kafka record timestamps (raw,
    classified, routed) and the document's indexed_at, and prints each stage's
    throughput during the burst, so the bottleneck is visible;
-4. before all that, measures the classifier alone on the same texts (both cores,
-   the worker's micro-batch size), the figure the sustained rate is compared with.
+4. before all that, measures the classifier alone on the same texts (all cores this
+   process may use, the worker's micro-batch size), the figure the sustained rate is
+   compared with;
+5. counts the CPU each process spent per event of the burst (from /proc).
 
     .venv/bin/socialcare stack up && scripts/model.sh
-    .venv/bin/python bench/e2e.py [--burst 3000] [--seconds 40]
+    .venv/bin/python bench/e2e.py [--burst 3000] [--seconds 40] [--json]
+        [--classify-replicas 2] [--cores ROLE=LIST ...]
+
+Scaling runs: ``--cores classify=0 --cores classify=1 --cores ingest=1`` starts the
+first classify replica under ``taskset -c 0``, the second under ``taskset -c 1``
+and ingest under ``taskset -c 1`` (a role given once pins all its replicas to that
+list, e.g. ``classify=0-3``). Kafka and Elasticsearch are already running (``socialcare
+stack up``): pin them yourself with ``taskset -a -p -c LIST <pid>`` before the run;
+the report shows every process's CPU list as it found it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import math
 import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from kafka import TopicPartition
@@ -38,6 +52,8 @@ from socialcare.settings import Settings
 from socialcare.topics import CLASSIFIED, RAW, ROUTED
 from socialcare_dev import tracking
 from socialcare_dev.isolation import isolated_pipeline
+from socialcare_dev.pipeline import ROLES, cpu_list, pinning
+from socialcare_dev.settings import StackSettings
 from socialcare_dev.stack import LocalStack
 from socialcare_dev.traffic import Traffic
 
@@ -61,9 +77,10 @@ def cpu_by_session() -> dict[int, float]:
     return used
 
 
-def classifier_alone(texts: list[str], batch: int) -> tuple[float, float]:
+def classifier_alone(texts: list[str], batch: int) -> tuple[float, float, str]:
     """texts/s of the model alone and of model + language identification (what the
-    worker does per event), both cores to itself, micro-batches in arrival order."""
+    worker does per event), all cores to itself, micro-batches in arrival order; and
+    the model's version."""
     from socialcare.classify.language import LanguageIdentifier
     from socialcare.classify.predict import Predictor
 
@@ -83,7 +100,7 @@ def classifier_alone(texts: list[str], batch: int) -> tuple[float, float]:
                         languages.detect(text)
             rate = len(texts) / (time.perf_counter() - started)
             rates[with_language] = max(rates[with_language], rate)
-    return rates[0], rates[1]
+    return rates[0], rates[1], predictor.version
 
 
 def pct(values: list[float], q: float) -> float:
@@ -164,107 +181,266 @@ def documents(es, alias: str, ids: list[str]) -> dict[str, tuple[float, float]]:
     return out
 
 
-def print_stages(docs: dict, stamps: dict) -> None:
+LOAD_GENERATOR = "load_generator"
+PACED_SHARES = (0.5, 0.9)
+
+
+def _ms(value: float) -> float | None:
+    """A figure for the JSON report: rounded, None for 'not measured' (NaN)."""
+    return None if math.isnan(value) else round(value, 2)
+
+
+def _shown(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def stage_figures(docs: dict, stamps: dict) -> dict[str, dict[str, float | None]]:
     """Each stage's rate in the burst and the latency it added (p50, p99)."""
-    print(f"\n{'stage':<9} {'events/s in the burst':>22} {'stage latency p50':>18} {'p99':>8}")
+    figures = {}
     previous = {i: received for i, (received, _) in docs.items()}
     for name, topic in [*STAGES, ("index", None)]:
         at = stamps[topic] if topic else {i: indexed for i, (_, indexed) in docs.items()}
-        common = [i for i in at if i in previous]
-        took = [(at[i] - previous[i]) * 1000 for i in common] or [float("nan")]
-        span = max(at.values()) - min(at.values()) if len(at) > 1 else float("nan")
-        print(
-            f"{name:<9} {len(at) / span:>22.0f} {statistics.median(took):>15.0f} ms "
-            f"{pct(took, 0.99):>5.0f} ms"
-        )
+        took = [(at[i] - previous[i]) * 1000 for i in at if i in previous] or [math.nan]
+        span = max(at.values()) - min(at.values()) if len(at) > 1 else math.nan
+        figures[name] = {
+            "events_per_s": _ms(len(at) / span if span else math.nan),
+            "p50_ms": _ms(statistics.median(took)),
+            "p99_ms": _ms(pct(took, 0.99)),
+        }
         previous = at
+    return figures
 
 
-def print_paced(paced: dict) -> None:
-    """Webhook-to-indexed latency at each paced load."""
-    print(f"\n{'load':<22} {'events':>7} {'webhook -> indexed p50':>23} {'p99':>9}")
-    for share, (rate, result) in paced.items():
-        print(
-            f"{f'{share:.0%} ({rate:.0f}/s)':<22} {result.total:>7} "
-            f"{result.p50:>20.0f} ms {result.percentile(0.99):>6.0f} ms"
-        )
+def process_names(pipeline, stack: LocalStack) -> dict[int, str]:
+    """session id -> process name: each service (replicas as classify-2, ...), the
+    emulator and each server runs in a session of its own."""
+    names = {s.pid(): name for name, s in pipeline.services.items()}
+    if pipeline.emulator is not None:
+        names[pipeline.emulator.pid()] = "emulator"
+    names |= {server.process.pid(): server.name for server in stack.servers}
+    names.pop(None, None)
+    return names
 
 
-def print_cpu(
-    sessions: dict[int, str], before: dict, after: dict, wall: float, events: int
-) -> None:
-    """CPU each process session spent per event of the burst."""
-    print(
-        f"\nCPU per event in the burst ({wall:.0f} s; 2 cores give "
-        f"{2000 * wall / events:.0f} ms per event at this rate)"
+def allowed_cpus(pid: int) -> str:
+    """The CPU list a process may run on now (what taskset set, or all)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "?"
+    return next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in status.splitlines()
+            if ln.startswith("Cpus_allowed_list")
+        ),
+        "?",
     )
-    for sid, name in sessions.items():
-        spent = after.get(sid, 0.0) - before.get(sid, 0.0)
-        print(f"  {name:<32} {spent * 1000 / events:6.1f} ms")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--burst", type=int, default=3000, help="webhooks in the burst")
-    parser.add_argument("--seconds", type=float, default=40, help="length of each paced run")
-    args = parser.parse_args()
-    settings = Settings()
+def cpu_per_event(spent: dict[str, float], events: int) -> dict[str, float | None]:
+    """ms of CPU per event by process kind: the replicas of a role summed under its
+    name (the issue's table), kafka, elasticsearch and load_generator."""
+    by_kind: dict[str, float] = {}
+    for name, seconds in spent.items():
+        kind = name if name in (LOAD_GENERATOR, "emulator") else name.partition("-")[0]
+        by_kind[kind] = by_kind.get(kind, 0.0) + seconds
+    return {kind: _ms(seconds * 1000 / events) for kind, seconds in sorted(by_kind.items())}
+
+
+def pin_this_process(cores: list[str]) -> None:
+    """Every thread of this process (the load generator) onto its CPU list."""
+    if cores:
+        cpus = set(cpu_list(cores[0]))
+        for task in Path("/proc/self/task").iterdir():
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(int(task.name), cpus)
+
+
+def burst_run(args, pipeline, alias: str, es, traffic: Traffic) -> dict[str, Any]:
+    """The burst: sustained rate, stage figures and CPU per event of each process."""
+    settings = StackSettings()
+    names = process_names(pipeline, LocalStack(settings))
+    since_ms = int(time.time() * 1000)
+    started = time.time()
+    cpu_before, own_before = cpu_by_session(), time.process_time()
+    burst = asyncio.run(send(pipeline.ingest_url, traffic, args.burst, None))
+    accepted_in = time.time() - started
+    # Polled slowly: the check itself costs Elasticsearch CPU.
+    while tracking.count(es, alias, burst) < len(burst):
+        time.sleep(2)
+    cpu_after, own_after = cpu_by_session(), time.process_time()
+    wall = time.time() - started
+    spent = {
+        name: cpu_after.get(sid, 0.0) - cpu_before.get(sid, 0.0) for sid, name in names.items()
+    }
+    # This process alone (not its session, which may hold the shell and others).
+    spent[LOAD_GENERATOR] = own_after - own_before
+    docs = documents(es, alias, burst)
+    sustained = len(burst) / (max(indexed for _, indexed in docs.values()) - started)
+    return {
+        "events": len(burst),
+        "ingest_accepted_per_s": round(len(burst) / accepted_in, 1),
+        "wall_s": round(wall, 2),
+        "sustained_events_per_s": round(sustained, 1),
+        "stages": stage_figures(docs, stage_times(settings, set(burst), since_ms)),
+        "cpu_ms_per_event": cpu_per_event(spent, len(burst)),
+        "cpu_ms_per_event_by_process": {n: _ms(s * 1000 / len(burst)) for n, s in spent.items()},
+        "cpu_list": {n: allowed_cpus(pid) for pid, n in names.items()}
+        | {LOAD_GENERATOR: allowed_cpus(os.getpid())},
+    }
+
+
+def paced_runs(args, pipeline, alias: str, es, traffic: Traffic, sustained: float) -> dict:
+    """Webhook -> indexed latency at each share of the sustained rate."""
+    paced = {}
+    for share in PACED_SHARES:
+        rate = sustained * share
+        count = int(rate * args.seconds)
+        print(f"paced: {count} webhooks at {rate:.0f}/s ...", file=sys.stderr)
+        ids = asyncio.run(send(pipeline.ingest_url, traffic, count, rate))
+        tracking.wait_searchable(es, alias, ids, timeout=1800)
+        result = tracking.outcome(es, alias, ids)
+        paced[f"{share:.0%}"] = {
+            "rate_per_s": round(rate, 1),
+            "events": len(ids),
+            "indexed": result.total,
+            "p50_ms": _ms(result.p50),
+            "p99_ms": _ms(result.percentile(0.99)),
+        }
+    return paced
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Every measurement, as the JSON report."""
+    settings, classify = Settings(), ClassifySettings()
     es = elastic.client(settings)
     workdir = Path(tempfile.mkdtemp(prefix="e2e-bench-"))
     traffic = Traffic(uuid.uuid4().hex[:8], backlog_share=0.0)
+    report: dict[str, Any] = {
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpu_count": os.cpu_count(), "loadavg_at_start": list(os.getloadavg())},
+        "settings": {
+            "burst": args.burst,
+            "paced_seconds": args.seconds,
+            "classify_replicas": args.classify_replicas,
+            "cores": args.cores,
+            "classify_batch_size": classify.classify_batch_size,
+            "classify_threads": classify.classify_threads,
+        },
+    }
     print("classifier alone ...", file=sys.stderr)
     # The texts the traffic is made of (the corpus' test split), in mixed order.
     sample = [text for texts in zip(*traffic.texts.values(), strict=False) for text in texts] * 3
-    model_alone, worker_alone = classifier_alone(sample, ClassifySettings().classify_batch_size)
-    with isolated_pipeline(settings, workdir) as (pipeline, alias):
+    alone, with_language, version = classifier_alone(sample, classify.classify_batch_size)
+    report |= {
+        "model_version": version,
+        "classifier_alone_per_s": round(alone, 1),
+        "classifier_with_language_per_s": round(with_language, 1),
+    }
+    replicas = {"classify": args.classify_replicas}
+    with isolated_pipeline(settings, workdir, replicas, args.pins) as (pipeline, alias):
+        # After the services started: they would inherit this process's CPU list.
+        pin_this_process(args.pins.get(LOAD_GENERATOR, []))
         # Warm-up: the first events pay for connections and lazy set-up.
         warm = asyncio.run(send(pipeline.ingest_url, traffic, 50, None))
         tracking.wait_searchable(es, alias, warm, timeout=300)
-
         print(f"burst: {args.burst} webhooks ...", file=sys.stderr)
-        stack = LocalStack(settings)
-        sessions = {s.pid(): role for role, s in pipeline.services.items()}
-        sessions |= {server.process.pid(): server.name for server in stack.servers}
-        sessions[os.getsid(0)] = "load generator + this benchmark"
-        since_ms = int(time.time() * 1000)
-        started = time.time()
-        cpu_before = cpu_by_session()
-        burst = asyncio.run(send(pipeline.ingest_url, traffic, args.burst, None))
-        accepted_in = time.time() - started
-        # Polled slowly: the check itself costs Elasticsearch CPU.
-        while tracking.count(es, alias, burst) < len(burst):
-            time.sleep(2)
-        cpu_after = cpu_by_session()
-        wall = time.time() - started
-        docs = documents(es, alias, burst)
-        sustained = len(burst) / (max(indexed for _, indexed in docs.values()) - started)
-        stamps = stage_times(settings, set(burst), since_ms)
+        burst = burst_run(args, pipeline, alias, es, traffic)
+        sustained = burst.pop("sustained_events_per_s")
+        report |= {"sustained_events_per_s": sustained, "burst": burst}
+        report["cpu_ms_per_event"] = burst.pop("cpu_ms_per_event")
+        report["paced"] = paced_runs(args, pipeline, alias, es, traffic, sustained)
+    return report
 
-        paced = {}
-        for share in (0.5, 0.9):
-            rate = sustained * share
-            count = int(rate * args.seconds)
-            print(f"paced: {count} webhooks at {rate:.0f}/s ...", file=sys.stderr)
-            ids = asyncio.run(send(pipeline.ingest_url, traffic, count, rate))
-            tracking.wait_searchable(es, alias, ids, timeout=1800)
-            result = tracking.outcome(es, alias, ids)
-            paced[share] = (rate, result)
 
+def print_report(report: dict[str, Any]) -> None:
+    """The report as tables for a person."""
+    burst, sustained = report["burst"], report["sustained_events_per_s"]
+    alone, with_language = (
+        report["classifier_alone_per_s"],
+        report["classifier_with_language_per_s"],
+    )
     print("\nwhole pipeline on this machine (all services, Kafka, ES and the load generator)")
     print(
-        f"burst of {len(burst)}: ingest accepted them in {accepted_in:.1f} s "
-        f"({len(burst) / accepted_in:.0f}/s); sustained webhook -> searchable "
+        f"burst of {burst['events']}: ingest accepted them at "
+        f"{burst['ingest_accepted_per_s']:.0f}/s; sustained webhook -> searchable "
         f"{sustained:.0f} events/s"
     )
     print(
-        f"classifier alone on both cores: model {model_alone:.0f} texts/s, with language "
-        f"identification {worker_alone:.0f}/s; the pipeline sustains "
-        f"{sustained / model_alone:.0%} and {sustained / worker_alone:.0%} of them"
+        f"classifier alone: model {alone:.0f} texts/s, with language identification "
+        f"{with_language:.0f}/s; the pipeline sustains {sustained / alone:.0%} and "
+        f"{sustained / with_language:.0%} of them"
     )
-    print_stages(docs, stamps)
-    print_cpu(sessions, cpu_before, cpu_after, wall, len(burst))
-    print_paced(paced)
+    print(f"\n{'stage':<9} {'events/s in the burst':>22} {'stage latency p50':>18} {'p99':>8}")
+    for name, stage in burst["stages"].items():
+        print(
+            f"{name:<9} {_shown(stage['events_per_s']):>22.0f} "
+            f"{_shown(stage['p50_ms']):>15.0f} ms {_shown(stage['p99_ms']):>5.0f} ms"
+        )
+    cores = report["machine"]["cpu_count"]
+    print(
+        f"\nCPU per event in the burst ({burst['wall_s']:.0f} s; {cores} cores give "
+        f"{cores * 1000 * burst['wall_s'] / burst['events']:.0f} ms per event at this rate)"
+    )
+    for name, ms in burst["cpu_ms_per_event_by_process"].items():
+        print(f"  {name:<16} {_shown(ms):6.1f} ms   (CPUs {burst['cpu_list'].get(name, '?')})")
+    print(f"\n{'load':<22} {'events':>7} {'webhook -> indexed p50':>23} {'p99':>9}")
+    for share, paced in report["paced"].items():
+        load = f"{share} ({paced['rate_per_s']:.0f}/s)"
+        print(
+            f"{load:<22} {paced['indexed']:>7} "
+            f"{_shown(paced['p50_ms']):>20.0f} ms {_shown(paced['p99_ms']):>6.0f} ms"
+        )
     print("(searchable within the index refresh interval, 1 s, after indexed)")
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Kafka and Elasticsearch are not started here: pin them with "
+        "'taskset -a -p -c LIST <pid>' (pids: socialcare stack status).",
+    )
+    parser.add_argument("--burst", type=int, default=3000, help="webhooks in the burst")
+    parser.add_argument("--seconds", type=float, default=40, help="length of each paced run")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print exactly one JSON object on stdout (the tables go to stderr)",
+    )
+    parser.add_argument(
+        "--classify-replicas", type=int, default=2, metavar="N", help="classify worker processes"
+    )
+    roles = [*ROLES, "emulator", LOAD_GENERATOR]
+    parser.add_argument(
+        "--cores",
+        action="append",
+        default=[],
+        metavar="ROLE=LIST",
+        help="start ROLE's processes under 'taskset -c LIST' (LIST as taskset: 0, 0,2, "
+        "0-3). Repeat a role to give its replicas a list each, in turn: "
+        "--cores classify=0 --cores classify=1. ROLE: " + ", ".join(roles),
+    )
+    args = parser.parse_args(argv)
+    if args.classify_replicas < 1:
+        parser.error("--classify-replicas must be at least 1")
+    try:
+        args.pins = pinning(args.cores, roles)
+    except ValueError as error:
+        parser.error(str(error))
+    return args
+
+
+def main() -> None:
+    args = arguments()
+    if not args.json:
+        print_report(run(args))
+        return
+    # stdout carries the JSON object alone; anything printed on the way goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        report = run(args)
+        print_report(report)
+    print(json.dumps(report, indent=2, allow_nan=False))
 
 
 if __name__ == "__main__":
