@@ -33,6 +33,7 @@ from fastapi.testclient import TestClient
 
 from socialcare import elastic
 from socialcare.index.indexer import Indexer
+from socialcare.ingest.enrichment_sweep import EnrichmentSweep, SweepWindow
 from socialcare.schema import AlertStatus, RoutedEvent
 from socialcare.search.api import create_app
 from socialcare.search.settings import SearchSettings
@@ -44,7 +45,7 @@ from tests.support.paths import REPO
 ROLES_FILE = REPO / "deploy" / "elasticsearch" / "api-key-roles.json"
 # The alias the file's index names are written for (base/settings.env).
 DEPLOYED_ALIAS = "social-events"
-SERVICES = ("index-worker", "search", "provision", "alerts-worker")
+SERVICES = ("index-worker", "search", "provision", "alerts-worker", "enrichment-sweep")
 AGENT_KEY = "agent-key-privileges-0123456789"
 ADMIN_KEY = "admin-key-privileges-0123456789"
 # A privilege that works only by a deprecated allowance (the `index` privilege
@@ -409,8 +410,25 @@ def _service_run(service: str, node: SecureNode, settings: SearchSettings, creds
             return "refused (retried until the deadline)"
         return None
 
+    def sweep_run() -> str | None:
+        indexed()
+        # Its search of the stored mentions (none here: the fetch is not the ES part).
+        window = SweepWindow(datetime.now(UTC), timedelta(minutes=2), timedelta(hours=24))
+
+        async def go() -> None:
+            es = elastic.async_client(settings)
+            try:
+                await EnrichmentSweep(es, alias, None, None, lambda: window, 10).once()
+            finally:
+                await es.close()
+
+        with logged_in_as(creds["enrichment-sweep"]):
+            asyncio.run(go())
+        return None
+
     return {
         "provision": provision_run,
+        "enrichment-sweep": sweep_run,
         "index-worker": index_run,
         "search": search_run,
         "alerts-worker": alerts_run,
