@@ -17,3 +17,8 @@ class IndexSettings(RoutingConfigSettings):
     index_batch_seconds: float = Field(
         1.0, gt=0, description="Longest wait to fill a bulk request."
     )
+    index_bulk_concurrency: int = Field(
+        2,
+        ge=1,
+        description="Bulk requests a batch is split into, sent at the same time.",
+    )

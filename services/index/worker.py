@@ -45,7 +45,7 @@ class BatchIndexer:
         self, es, settings: IndexSettings, erasures: ErasureFollower, dlq: faust.TopicT
     ) -> None:
         self.es, self.alias, self.erasures, self.dlq = es, settings.index_alias, erasures, dlq
-        self.indexer = Indexer(es, settings.index_alias)
+        self.indexer = Indexer(es, settings.index_alias, settings.index_bulk_concurrency)
 
     async def __call__(self, batch: list) -> list[Outgoing]:
         dead, parsed, erased = self._parse(batch)
