@@ -67,6 +67,14 @@ class ClassifySettings(Settings):
         "The model keeps 128 tokens (a few hundred characters) anyway; the cap bounds the "
         "work one long message can cause.",
     )
+    classify_repeat_cache_size: int = Field(
+        4096,
+        ge=0,
+        description="Texts whose classification one worker keeps for exact repeats "
+        "(retweets, copy-paste campaigns; whitespace runs count as one space), least "
+        "recently used out first; about 4 KB each. 0: none kept (repeats within one "
+        "micro-batch are still classified once).",
+    )
     classify_batch_budget_seconds: float = Field(
         30.0,
         gt=0,

@@ -3,7 +3,9 @@
 Events are taken in micro-batches (size and wait bound) so the model sees several
 texts at once, sorted by length; the batch is acknowledged - its offsets committed -
 only after Kafka acknowledged every classified event and dead letter of it. The model
-and the language detector see at most ``classify_max_text_chars`` of each text, and a
+and the language detector see at most ``classify_max_text_chars`` of each text, a text
+seen recently (a retweet, a copy-paste campaign) is taken from a bounded cache
+(`socialcare.classify.repeats`) instead of being classified again, and a
 batch gets ``classify_batch_budget_seconds``: a record that fails or overruns it on
 its own goes to the DLQ and the stream goes on (`socialcare.streams.run_batch`).
 """
@@ -19,6 +21,7 @@ from pydantic import ValidationError
 from socialcare import kafka
 from socialcare.classify.language import LanguageIdentifier
 from socialcare.classify.predict import Predictor
+from socialcare.classify.repeats import RepeatCache, repeat_key
 from socialcare.classify.settings import ClassifySettings
 from socialcare.metrics import EVENTS, STAGE_SECONDS
 from socialcare.offsets import offset_guard
@@ -47,21 +50,29 @@ class EventClassifier:
             max_chars=settings.classify_max_text_chars, languages=settings.classify_languages
         )
         self.max_chars = settings.classify_max_text_chars
+        self.repeats = RepeatCache(settings.classify_repeat_cache_size)
 
     def classify(self, events: list[Event]) -> list[ClassifiedEvent]:
-        with STAGE_SECONDS.labels(SERVICE, "model").time():
-            # The tokenizer keeps 128 tokens anyway, but encodes the whole text first.
-            predictions = self.predictor.predict([e.text[: self.max_chars] for e in events])
+        # The model keeps 128 tokens anyway, but the tokenizer encodes the whole text.
+        keys = [repeat_key(e.text[: self.max_chars]) for e in events]
+        results = self.repeats.known(keys)
+        fresh = [key for key in dict.fromkeys(keys) if key not in results]
+        if fresh:
+            with STAGE_SECONDS.labels(SERVICE, "model").time():
+                predictions = self.predictor.predict(fresh)
+            for key, prediction in zip(fresh, predictions, strict=True):
+                results[key] = (prediction, self.languages.detect(key))
+                self.repeats.put(key, *results[key])
         return [
             ClassifiedEvent.model_validate(
                 {
                     **event.model_dump(),
-                    "classification": prediction.classification(
-                        self.languages.detect(event.text), self.predictor.version
-                    ).model_dump(),
+                    "classification": results[key][0]
+                    .classification(results[key][1], self.predictor.version)
+                    .model_dump(),
                 }
             )
-            for event, prediction in zip(events, predictions, strict=True)
+            for event, key in zip(events, keys, strict=True)
         ]
 
     async def handle(
