@@ -34,6 +34,7 @@ import contextlib
 import json
 import math
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -433,6 +434,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main() -> None:
     args = arguments()
+    # SIGTERM (timeout, a CI's cancel) unwinds like Ctrl-C: the pipeline's processes
+    # are stopped and its indices dropped instead of being left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if not args.json:
         print_report(run(args))
         return
