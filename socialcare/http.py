@@ -175,9 +175,11 @@ def _allowed_methods(request: Request) -> list[str]:
 
 def app_state(name: str) -> Callable[[Request], Any]:
     """A dependency that returns ``app.state.<name>``: what an app factory put there
-    (its settings, clients) reaches the routes this way, and tests override it."""
+    (its settings, clients) reaches the routes this way, and tests override it.
+    Async: FastAPI runs a plain ``def`` dependency in a worker thread, a round trip
+    between threads per request for an attribute lookup."""
 
-    def read(request: Request) -> Any:
+    async def read(request: Request) -> Any:
         return getattr(request.app.state, name)
 
     read.__name__ = f"state_{name}"

@@ -79,6 +79,15 @@ class Publisher:
                 )
             return self._producer
 
+    def _ready_producer(self) -> KafkaProducer | None:
+        """The producer, if send() on it cannot block: it exists and knows the topic's
+        partitions (kafka-python's send blocks only to fetch metadata). Then sending
+        on the event loop costs less than two hops to a worker thread and back."""
+        producer = self._producer
+        if producer is None or producer._metadata.partitions_for_topic(self.topic) is None:
+            return None
+        return producer
+
     def _discard(self, producer: KafkaProducer) -> None:
         """Replace a producer whose sends timed out; the next request gets a new one.
 
@@ -96,8 +105,8 @@ class Publisher:
     def _send(
         self, producer: KafkaProducer, records: Sequence[Record]
     ) -> list[FutureRecordMetadata]:
-        # send() only blocks (up to max_block_ms) while metadata is unknown or the
-        # buffer is full; that is why callers run it off the event loop.
+        # send() only blocks (up to max_block_ms) while the topic's metadata is
+        # unknown; publish_async runs it off the event loop until it is known.
         return [
             producer.send(self.topic, key=r.key, value=r.to_bytes(), headers=self.headers(r))
             for r in records
@@ -123,8 +132,12 @@ class Publisher:
         loop = asyncio.get_running_loop()
         producer = None
         try:
-            producer = await anyio.to_thread.run_sync(self._get_producer)
-            sent = await anyio.to_thread.run_sync(self._send, producer, records)
+            producer = self._ready_producer()
+            if producer is not None:
+                sent = self._send(producer, records)
+            else:
+                producer = await anyio.to_thread.run_sync(self._get_producer)
+                sent = await anyio.to_thread.run_sync(self._send, producer, records)
             acks = [_acked(loop, future) for future in sent]
             remaining = max(0.0, started + self.timeout - time.perf_counter())
             await asyncio.wait_for(asyncio.gather(*acks), timeout=remaining)

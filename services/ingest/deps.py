@@ -6,11 +6,13 @@ calls it, and so does a test that mounts one router on a bare FastAPI app.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Security
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
+from starlette.responses import Response
 
 from socialcare.http import app_state
 from socialcare.ingest import signatures
@@ -77,24 +79,30 @@ RawBody = Annotated[bytes, Depends(_read_body)]
 CallerPermissions = Annotated[frozenset[str], Depends(_api_key_permissions)]
 
 
-def counted_as(platform: str) -> Any:
-    """A route dependency counting each request by platform and the status it gets.
+def counted_route(platform: str) -> type[APIRoute]:
+    """A route class counting each request by platform and the status it gets,
+    including the refusals of its dependencies (RawBody, CallerPermissions).
 
-    Listed first in a route's ``dependencies``, it also sees the refusals of the
-    dependencies after it (RawBody, CallerPermissions).
+    A route class rather than a ``yield`` dependency: the same count without an exit
+    stack per request (about a tenth of a webhook's CPU, bench/ingest.py).
     """
 
-    async def count() -> AsyncIterator[None]:
-        status = 200
-        try:
-            yield
-        except HTTPException as exc:
-            status = exc.status_code
-            raise
-        except Exception:
-            status = 500  # a bug: counted as what the sender gets, not as a 200
-            raise
-        finally:
-            REQUESTS.labels(platform, str(status)).inc()
+    class CountedRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
 
-    return Depends(count)
+            async def counted(request: Request) -> Response:
+                status = 500  # a bug: counted as what the sender gets, not as a 200
+                try:
+                    response = await handler(request)
+                    status = response.status_code
+                    return response
+                except HTTPException as exc:
+                    status = exc.status_code
+                    raise
+                finally:
+                    REQUESTS.labels(platform, str(status)).inc()
+
+            return counted
+
+    return CountedRoute

@@ -10,7 +10,7 @@ from starlette.datastructures import Headers
 
 from socialcare import http
 from socialcare.ingest.adapters import Adapter
-from socialcare.ingest.deps import IntakeDep, RawBody, SettingsDep, counted_as
+from socialcare.ingest.deps import IntakeDep, RawBody, SettingsDep, counted_route
 from socialcare.ingest.intake import IngestResult, refusals
 from socialcare.ingest.settings import IngestSettings
 
@@ -57,7 +57,7 @@ def delivery(path: str, platform: str, description: str, request: dict[str, Any]
         "description": description,
         "name": f"deliver_{platform}",
         "openapi_extra": request,
-        "dependencies": [counted_as(platform)],
+        "route_class_override": counted_route(platform),
     }
 
 
