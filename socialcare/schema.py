@@ -303,6 +303,11 @@ class ReplyTarget(_Model):
     brand_account_id: Id
     kind: Kind
     platform_message_id: Id = Field(description="The customer's message, answered in place.")
+    parent_id: Id | None = Field(
+        None,
+        description="The inbound event's parent_id: the media an Instagram comment mention "
+        "is on (its reply names both), absent for a mention in a caption.",
+    )
     recipient_id: Id = Field(description="The customer: the inbound event's author.id.")
     customer_wrote_at: UtcDatetime = Field(
         description="The inbound message's created_at (WhatsApp's 24-hour window runs from it)."
@@ -316,6 +321,7 @@ class ReplyTarget(_Model):
             brand_account_id=event.brand_account_id,
             kind=event.kind,
             platform_message_id=event.platform_message_id,
+            parent_id=event.parent_id,
             recipient_id=event.author.id,
             customer_wrote_at=event.created_at,
         )

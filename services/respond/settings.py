@@ -27,8 +27,8 @@ class RespondSettings(Settings):
     )
     respond_instagram_base_url: str = Field(
         "https://graph.facebook.com/v21.0",
-        description="Graph API base URL of Instagram messages and comment replies "
-        "(https://graph.instagram.com/v21.0 with Instagram Login).",
+        description="Graph API base URL of Instagram messages, comment replies and mention "
+        "replies (https://graph.instagram.com/v21.0 with Instagram Login).",
     )
     respond_telegram_base_url: str = Field(
         "https://api.telegram.org", description="Telegram Bot API base URL."

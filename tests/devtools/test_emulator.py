@@ -58,6 +58,13 @@ SENDS = {
         200,
         2200,
     ),
+    "instagram-mention": (
+        "/v21.0/17841400000000001/mentions",
+        BEARER,
+        {"media_id": "17900000000000002", "comment_id": "17900000000000003", "message": "Hello"},
+        200,
+        2200,
+    ),
     "telegram": (
         TELEGRAM,
         {},
@@ -121,6 +128,21 @@ def test_whatsapp_answers_contacts_and_a_wamid(client):
 def test_comment_replies_answer_an_id(client):
     assert re.fullmatch(r"111_\d{16}", send(client, "facebook").json()["id"])
     assert re.fullmatch(r"\d{17}", send(client, "instagram-comment").json()["id"])
+
+
+def test_an_instagram_mention_reply_names_the_media_and_a_comment_if_any(client):
+    assert re.fullmatch(r"\d{17}", send(client, "instagram-mention").json()["id"])
+    caption = {"media_id": "17900000000000002", "message": "Hello"}
+    assert client.post("/v21.0/1784/mentions", headers=BEARER, json=caption).status_code == 200
+    no_media, bad_comment = {"message": "Hello"}, {**caption, "comment_id": "c-1"}
+    for wrong in (no_media, bad_comment, {**caption, "message": ""}):
+        answer = client.post("/v21.0/1784/mentions", headers=BEARER, json=wrong)
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == 100
+    records = client.get("/_emulator/requests").json()["requests"]
+    assert {(r["platform"], r["endpoint"], r["method"]) for r in records} == {
+        ("instagram", "mention_reply", "POST")
+    }
+    assert records[1]["body"] == caption
 
 
 def test_telegram_answers_the_sent_message(client):
@@ -263,6 +285,7 @@ POLICY = {
         and "24 hours" in a.json()["error"]["error_data"]["details"]
     ),
     "facebook": lambda a: a.json()["error"]["code"] == 100,
+    "instagram-mention": lambda a: a.json()["error"]["error_subcode"] == 33,
     "telegram": lambda a: (
         a.status_code == 403 and a.json()["description"] == "Forbidden: bot was blocked by the user"
     ),

@@ -39,6 +39,8 @@ REPLIES = [
     ("instagram", Kind.dm, "ig_1", "messages"),
     ("facebook", Kind.comment, "10_20", "comments"),
     ("instagram", Kind.comment, "1790", "replies"),
+    ("instagram", Kind.mention, "1791", "mention_reply"),  # in a caption
+    ("instagram", Kind.mention, "1792", "mention_reply"),  # in a comment (PARENTS)
     ("whatsapp", Kind.dm, "wamid.1", "messages"),
     ("telegram", Kind.dm, "555:7", "sendMessage"),
     ("viber", Kind.dm, "5098034272017990000", "send_message"),
@@ -47,9 +49,14 @@ REPLIES = [
 ]
 
 
+# The media a comment mention is on (ingest's parent_id).
+PARENTS = {"1792": "1780"}
+
+
 def target(platform: str, kind: Kind, message: str) -> ReplyTarget:
     # Platforms' user ids are numbers (the emulator checks X's).
-    return any_target(platform, kind, message, recipient_id="1500")
+    parent = PARENTS.get(message)
+    return any_target(platform, kind, message, recipient_id="1500", parent_id=parent)
 
 
 @pytest.fixture

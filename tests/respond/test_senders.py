@@ -84,12 +84,26 @@ def test_meta_dm_is_a_send_api_message_from_the_page(platform, base):
         ("facebook", Kind.comment, "https://graph.test/v21.0/c1/comments"),
         ("facebook", Kind.mention, "https://graph.test/v21.0/c1/comments"),
         ("instagram", Kind.comment, "https://ig.test/v21.0/c1/replies"),
-        ("instagram", Kind.mention, "https://ig.test/v21.0/c1/replies"),
     ],
 )
 def test_comment_is_answered_in_its_thread(platform, kind, url):
     request = build(target(platform, kind, "c1"))
     assert (request.url, request.json) == (url, {"message": "Hello"})
+
+
+@pytest.mark.parametrize(
+    ("parent", "body"),
+    [
+        # A mention in a comment: ingest's parent_id is the media, the event the comment.
+        ("m9", {"media_id": "m9", "comment_id": "c1", "message": "Hello"}),
+        # A mention in a caption: the event is the media.
+        (None, {"media_id": "c1", "message": "Hello"}),
+    ],
+)
+def test_instagram_mention_is_answered_by_the_brand_account_where_it_was_mentioned(parent, body):
+    request = build(target("instagram", Kind.mention, "c1", parent_id=parent))
+    assert request.url == "https://ig.test/v21.0/brand1/mentions"
+    assert (request.json, request.headers) == (body, {"Authorization": "Bearer page-token"})
 
 
 def test_whatsapp_is_a_text_in_reply_to_the_customer_message():

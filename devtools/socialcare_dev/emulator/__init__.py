@@ -25,6 +25,10 @@ version is ``v<major>.<minor>`` (e.g. v21.0); the token is ``Authorization: Bear
   200 ``{"id": "<post>_<comment>"}``. Limit 8000 characters.
 - ``POST /{version}/{comment_id}/replies`` Instagram comment reply ``{"message"}`` ->
   200 ``{"id"}``. Limit 2200 characters.
+- ``POST /{version}/{ig_user_id}/mentions`` Instagram mention reply ``{"media_id",
+  "comment_id"?, "message"}`` (``comment_id`` for a mention in a comment, none for one
+  in a caption; ids are digits) -> 200 ``{"id"}``. Limit 2200 characters. Recorded as
+  Instagram, endpoint ``mention_reply``.
 - ``GET /{version}/{ig_user_id}?fields=mentioned_media.media_id({media_id}){caption,
   username,timestamp}`` (or ``mentioned_comment.comment_id({comment_id}){text,...}``):
   the caption or comment an Instagram mention names, over those seeded with ``POST
@@ -71,7 +75,8 @@ Platform prefixes: every path above may also be called under ``/{platform}`` (on
 twitter, x, facebook, messenger, instagram, whatsapp, viber, telegram), e.g. a
 Instagram client's Graph base URL ``http://127.0.0.1:8090/instagram``. The prefix names
 the platform a Graph call is recorded (and faulted) as; without one, ``/messages`` is
-WhatsApp or Messenger by its body, ``/comments`` Facebook, ``/replies`` Instagram.
+WhatsApp or Messenger by its body, ``/comments`` Facebook, ``/replies`` and
+``/mentions`` Instagram.
 
 Control endpoints
 
@@ -98,10 +103,10 @@ Control endpoints
     ``--hang-seconds``, 30), longer than any client timeout, then 504; nothing is sent.
   - ``policy``: the platform's refusal that no retry changes: Messenger 400 code 10
     subcode 2018278 (outside of the allowed window), Instagram DM code 10 subcode
-    2534022, Facebook / Instagram comment code 100 subcode 33 (no such object),
-    WhatsApp 400 code 131047 "Re-engagement message" (more than 24 hours since the
-    customer's last message), Telegram 403 "Forbidden: bot was blocked by the user",
-    Viber status 6 receiverNotSubscribed, X 403.
+    2534022, Facebook / Instagram comment and Instagram mention replies code 100
+    subcode 33 (no such object), WhatsApp 400 code 131047 "Re-engagement message"
+    (more than 24 hours since the customer's last message), Telegram 403 "Forbidden:
+    bot was blocked by the user", Viber status 6 receiverNotSubscribed, X 403.
 
 - ``GET /_emulator/faults``: the pending faults; ``DELETE /_emulator/faults`` clears.
 - ``POST /_emulator/x/tweets`` ``{"tweets": [{"text", "author_id"?, "username"?, "name"?,

@@ -69,6 +69,13 @@ ROUTES = (
         graph.FAMILY,
         "instagram",
     ),
+    SendRoute(
+        "/{version}/{object_id}/mentions",
+        "mention_reply",
+        graph.reply_to_mention,
+        graph.FAMILY,
+        "instagram",
+    ),
 )
 
 

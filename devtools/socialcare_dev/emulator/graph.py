@@ -1,5 +1,6 @@
 """The Meta Graph API's send endpoints: Messenger and Instagram DMs, Facebook and
-Instagram comment replies, and the WhatsApp Cloud API (same host, same error shape)."""
+Instagram comment replies, Instagram mention replies, and the WhatsApp Cloud API (same
+host, same error shape)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ TEXT_LIMITS = {
     ("whatsapp", "messages"): 4096,
     ("facebook", "comments"): 8000,
     ("instagram", "replies"): 2200,
+    ("instagram", "mention_reply"): 2200,
 }
 
 
@@ -138,6 +140,28 @@ def reply_to_comment(call: Call) -> Answer:
     # A Facebook comment id is "<post id>_<comment id>"; a reply's id names the post.
     post = call.path_params["object_id"].partition("_")[0]
     return Answer(200, {"id": f"{post}_{call.ids.digits(16)}"})
+
+
+def reply_to_mention(call: Call) -> Answer:
+    """``POST /{version}/{ig_user_id}/mentions`` ``{"media_id", "comment_id"?, "message"}``:
+    a reply, as the brand's account, in the media or comment that mentioned it."""
+    if (failed := _checked(call)) is not None:
+        return failed
+    if not _graph_id(call.field("media_id")):
+        return _invalid(call, "Param media_id must be a valid ID")
+    comment = call.field("comment_id")
+    if comment is not None and not _graph_id(comment):
+        return _invalid(call, "Param comment_id must be a valid ID")
+    text = call.field("message")
+    if not isinstance(text, str) or not text:
+        return _invalid(call, "Param message must be non-empty.")
+    if (failed := _too_long(call, text, "message")) is not None:
+        return failed
+    return Answer(200, {"id": call.ids.digits(17)})
+
+
+def _graph_id(value: object) -> bool:
+    return isinstance(value, str | int) and str(value).isdigit()
 
 
 def rate_limited(call: Call, retry_after: int) -> Answer:

@@ -1,5 +1,5 @@
 """Meta's Graph API: Messenger and Instagram messages, Facebook and Instagram comment
-replies, and the WhatsApp Cloud API.
+replies, replies to Instagram mentions, and the WhatsApp Cloud API.
 
 Graph errors are ``{"error": {"message", "code", "error_subcode", "is_transient"}}``;
 Meta also signals rate limits with HTTP 400/403 and a throttling code, so the code
@@ -61,7 +61,8 @@ def _id(body: Any, *path: str | int) -> str | None:
 
 @dataclass(frozen=True)
 class MetaSender:
-    """Messenger and Instagram DMs (Send API), Facebook and Instagram comment replies."""
+    """Messenger and Instagram DMs (Send API), Facebook and Instagram comment replies,
+    Instagram mention replies."""
 
     platform: str  # messenger, instagram or facebook
     base_url: str
@@ -79,12 +80,26 @@ class MetaSender:
                 },
                 _bearer(token),
             )
-        # A public comment (or a mention in one) is answered in its thread.
+        if self.platform == "instagram" and target.kind is Kind.mention:
+            return self._mention_reply(target, text, token)
+        # A public comment (or a Facebook mention in one) is answered in its thread.
         edge = "replies" if self.platform == "instagram" else "comments"
         return SendRequest(
             f"{self.base_url}/{target.platform_message_id}/{edge}",
             {"message": text},
             _bearer(token),
+        )
+
+    def _mention_reply(self, target: ReplyTarget, text: str, token: str) -> SendRequest:
+        """``POST /{ig_user_id}/mentions``: the brand's account answers where it was
+        mentioned; not ``/replies``, which only takes comments on the brand's own media."""
+        body = {"message": text}
+        if target.parent_id:  # a mention in a comment: the comment on its media
+            body |= {"media_id": target.parent_id, "comment_id": target.platform_message_id}
+        else:  # a mention in a caption: the media itself
+            body |= {"media_id": target.platform_message_id}
+        return SendRequest(
+            f"{self.base_url}/{target.brand_account_id}/mentions", body, _bearer(token)
         )
 
     def parse(self, target: ReplyTarget, response: PlatformResponse) -> str:
