@@ -252,6 +252,7 @@ def conversation_mappings() -> dict[str, Any]:
                             "brand_account_id",
                             "kind",
                             "platform_message_id",
+                            "parent_id",
                             "recipient_id",
                         ),
                         _KEYWORD,
