@@ -22,6 +22,18 @@ INDEX_VERSION = 1
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date"}
 
+# The embedding's HNSW graph over int8-quantized vectors (Elasticsearch's default since
+# 8.14, made explicit), its kNN hits re-ranked on the float vectors: without re-ranking
+# the quantized search found only 86 % of the exact 10 nearest (bench/search.py); with
+# 3 x k candidates re-ranked, 99 % (docs/performance.md). A cheaper graph
+# (ef_construction 48) indexed faster but lost neighbours at 100k documents.
+EMBEDDING_INDEX_OPTIONS: dict[str, Any] = {
+    "type": "int8_hnsw",
+    "m": 16,
+    "ef_construction": 100,
+    "rescore_vector": {"oversample": 3.0},
+}
+
 
 def _client_options(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 3}
@@ -94,6 +106,7 @@ def event_mappings(embedding_dims: int) -> dict[str, Any]:
                         "dims": embedding_dims,
                         "index": True,
                         "similarity": "cosine",
+                        "index_options": EMBEDDING_INDEX_OPTIONS,
                     },
                 }
             },
@@ -147,6 +160,28 @@ def add_new_fields(es: Elasticsearch, alias: str, mappings: dict[str, Any]) -> N
             log.info("elasticsearch.fields_added", index=index, fields=sorted(new))
 
 
+def upgrade_embedding_options(es: Elasticsearch, alias: str) -> None:
+    """Put the embedding's index options on the indices behind ``alias`` that have
+    others: Elasticsearch changes them in place when the change is an upgrade (hnsw or
+    int8_hnsw to int8_hnsw with new graph parameters or re-ranking; new segments get
+    the new graph, re-ranking applies at once). Any other change needs a new index
+    version and a reindex (docs/operations.md): logged, and the index keeps serving."""
+    path = "classification.embedding"
+    for index, body in es.indices.get_field_mapping(index=alias, fields=path).items():
+        field = body["mappings"].get(path, {}).get("mapping", {}).get("embedding")
+        if field is None or field.get("index_options") == EMBEDDING_INDEX_OPTIONS:
+            continue
+        embedding = {**field, "index_options": EMBEDDING_INDEX_OPTIONS}
+        try:
+            es.indices.put_mapping(
+                index=index, properties={"classification": {"properties": {"embedding": embedding}}}
+            )
+        except BadRequestError as exc:
+            log.warning("elasticsearch.embedding_options_kept", index=index, error=exc.error)
+            continue
+        log.info("elasticsearch.embedding_options_upgraded", index=index)
+
+
 def ensure_index(es: Elasticsearch, settings: Settings) -> bool:
     """Install the template and create the current index behind the alias.
 
@@ -159,6 +194,7 @@ def ensure_index(es: Elasticsearch, settings: Settings) -> bool:
     name = index_name(settings)
     if es.indices.exists(index=name) or es.indices.exists_alias(name=settings.index_alias):
         add_new_fields(es, settings.index_alias, event_mappings(settings.embedding_dims))
+        upgrade_embedding_options(es, settings.index_alias)
         return False
     try:
         es.indices.create(index=name, aliases={settings.index_alias: {"is_write_index": True}})

@@ -25,15 +25,20 @@ def test_redelivered_events_stay_one_document_each(indexed):
     assert count(indexed) == before == len(EVENTS)
 
 
-def test_a_document_elasticsearch_refuses_is_reported_with_the_reason(indexed):
-    bad = routed(ROWS[0])
-    bad = bad.model_copy(
+def wrong_dims(message_id: str):
+    """An event whose embedding the index refuses (7 dims, not 4)."""
+    event = routed(ROWS[0])
+    return event.model_copy(
         update={
-            "platform_message_id": "bad-dims",
-            "event_id": "twitter:bad-dims",
-            "classification": bad.classification.model_copy(update={"embedding": [0.1] * 7}),
+            "platform_message_id": message_id,
+            "event_id": f"twitter:{message_id}",
+            "classification": event.classification.model_copy(update={"embedding": [0.1] * 7}),
         }
     )
+
+
+def test_a_document_elasticsearch_refuses_is_reported_with_the_reason(indexed):
+    bad = wrong_dims("bad-dims")
     rejected = index_events(indexed, [bad, EVENTS[2]])
     assert list(rejected) == ["twitter:bad-dims"]
     assert "dims" in rejected["twitter:bad-dims"]
@@ -138,3 +143,61 @@ def test_a_write_blocked_index_is_waited_out_not_refused(fresh_index):
 
     assert asyncio.run(run()) == {}
     assert stored(fresh_index, EVENTS[2].event_id)["text"] == EVENTS[2].text
+
+
+def test_a_batch_split_into_parallel_bulk_requests_stores_each_event_once(fresh_index):
+    bad = wrong_dims("bad-dims-parallel")
+
+    async def run() -> dict[str, str]:
+        es = elastic.async_client(fresh_index)
+        try:
+            indexer = Indexer(es, fresh_index.index_alias, concurrency=3)
+            rejected = await indexer.index([*EVENTS, bad])
+            assert await indexer.index(EVENTS) == {}  # a replay: the documents exist
+            await es.indices.refresh(index=fresh_index.index_alias)
+            return rejected
+        finally:
+            await es.close()
+
+    rejected = asyncio.run(run())
+    assert list(rejected) == [bad.event_id]
+    assert count(fresh_index) == len(EVENTS)
+
+
+def test_an_existing_index_gets_the_embedding_options_in_place(search_settings):
+    """An index made with other vector options (float HNSW here) is upgraded in place
+    at start-up, its documents kept."""
+    settings = search_settings.model_copy(
+        update={"index_alias": f"test-vectors-{uuid.uuid4().hex[:8]}"}
+    )
+    mappings = elastic.event_mappings(settings.embedding_dims)
+    embedding = mappings["properties"]["classification"]["properties"]["embedding"]
+    embedding["index_options"] = {"type": "hnsw"}
+    es = elastic.client(settings)
+    try:
+        es.indices.create(
+            index=elastic.index_name(settings),
+            mappings=mappings,
+            aliases={settings.index_alias: {"is_write_index": True}},
+        )
+        assert index_events(settings, EVENTS) == {}
+        assert elastic.ensure_index(es, settings) is False
+        field = es.indices.get_field_mapping(
+            index=settings.index_alias, fields="classification.embedding"
+        )
+        (body,) = field.values()
+        options = body["mappings"]["classification.embedding"]["mapping"]["embedding"]
+        assert options["index_options"] == elastic.EMBEDDING_INDEX_OPTIONS
+        found = es.search(
+            index=settings.index_alias,
+            knn={
+                "field": "classification.embedding",
+                "query_vector": EVENTS[0].classification.embedding,
+                "k": 3,
+                "num_candidates": 10,
+            },
+        )
+        assert found["hits"]["hits"][0]["_id"] == EVENTS[0].event_id
+    finally:
+        es.close()
+        drop_index(settings)
