@@ -64,7 +64,7 @@ class ClassifySettings(Settings):
         2000,
         ge=1,
         description="Most characters of a text the model and the language detector see. "
-        "The model keeps 128 tokens (a few hundred characters) anyway; the cap bounds the "
+        "The model keeps 64 tokens (a few hundred characters) anyway; the cap bounds the "
         "work one long message can cause.",
     )
     classify_repeat_cache_size: int = Field(

@@ -53,7 +53,7 @@ class EventClassifier:
         self.repeats = RepeatCache(settings.classify_repeat_cache_size)
 
     def classify(self, events: list[Event]) -> list[ClassifiedEvent]:
-        # The model keeps 128 tokens anyway, but the tokenizer encodes the whole text.
+        # The model keeps 64 tokens anyway, but the tokenizer encodes the whole text.
         keys = [repeat_key(e.text[: self.max_chars]) for e in events]
         results = self.repeats.known(keys)
         fresh = [key for key in dict.fromkeys(keys) if key not in results]
