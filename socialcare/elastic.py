@@ -25,7 +25,8 @@ _DATE = {"type": "date"}
 # The embedding's HNSW graph over int8-quantized vectors (Elasticsearch's default since
 # 8.14, made explicit), its kNN hits re-ranked on the float vectors: without re-ranking
 # the quantized search found only 86 % of the exact 10 nearest (bench/search.py); with
-# 3 x k candidates re-ranked, 99 % (docs/performance.md). A cheaper graph
+# 3 x k candidates re-ranked, 99 % at 10,000 documents (docs/performance.md; at 100k
+# the graph search needs more candidates than /v1/similar asks for). A cheaper graph
 # (ef_construction 48) indexed faster but lost neighbours at 100k documents.
 EMBEDDING_INDEX_OPTIONS: dict[str, Any] = {
     "type": "int8_hnsw",
