@@ -4,7 +4,8 @@ Per backend, each in a fresh process (so import costs are counted): load time
 (imports + model), texts/s at batch 1 with latency p50/p99, texts/s in the worker's
 micro-batches (arrival order) by the wall clock and per CPU second, macro-F1 on the
 test split, model size. Then starts `socialcare classify worker` (the configured
-backend, default onnx-int8), publishes N raw events and measures raw -> classified throughput and latency.
+backend, default onnx-int8), publishes N raw events and measures raw -> classified
+throughput and latency.
 
     .venv/bin/socialcare stack up && scripts/model.sh
     .venv/bin/python bench/classify.py [--events 2000] [--backends onnx-int8,torch-fp32]

@@ -13,20 +13,12 @@ from socialcare.ingest.settings import IngestSettings
 from socialcare.schema import Enrichment, Event
 from socialcare.topics import RAW
 from tests.support.kafka_tail import TopicTail
-from tests.support.respond_worker import add_fault, emulator_process
+from tests.support.respond_worker import add_fault
 from tests.support.webhooks import SECRETS, signed_headers
 
 pytestmark = pytest.mark.integration
 
 ACCOUNT = "17841400000000001"
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    process, base = emulator_process(tmp_path_factory.mktemp("enrichment"))
-    process.start()
-    yield base
-    process.stop()
 
 
 @pytest.fixture

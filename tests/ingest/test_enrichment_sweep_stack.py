@@ -18,17 +18,8 @@ from socialcare.topics import RAW
 from socialcare_dev.isolation import drop_indices
 from tests.ingest.test_enrichment_kafka import ACCOUNT, control, graph_calls
 from tests.support.kafka_tail import TopicTail
-from tests.support.respond_worker import emulator_process
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    process, base = emulator_process(tmp_path_factory.mktemp("sweep"))
-    process.start()
-    yield base
-    process.stop()
 
 
 @pytest.fixture
