@@ -55,7 +55,8 @@ class TrainConfig:
     max_length: int = 96
     seed: int = 13
     freeze_embeddings: bool = True
-    # Softened targets keep the heads from over-trusting the corpus's phrasing.
+    # Off: 0.1 raised fp32 dev intent macro-F1 0.900 -> 0.908 but the served int8 graph's
+    # 0.912 -> 0.902 (softer margins flip more under quantization; README, Classifier).
     label_smoothing: float = 0.0
     max_steps: int | None = None
     extra: dict = field(default_factory=dict)
