@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from socialcare_dev.process import ManagedProcess, ProcessError
+from socialcare_dev.process import ManagedProcess, ProcessError, free_port, require_free_ports
 
 
 def _process(tmp_path, marker="sleep-marker"):
@@ -145,3 +145,16 @@ def test_the_environment_is_this_processs_with_the_overlay(monkeypatch):
     monkeypatch.setenv("DROPPED", "1")
     env = environment({"DROPPED": None, "ADDED": "2"})
     assert env["KEPT"] == "1" and env["ADDED"] == "2" and "DROPPED" not in env
+
+
+def test_a_server_is_not_started_on_a_port_something_else_listens_on():
+    import socket
+
+    port = free_port()
+    require_free_ports("node", "127.0.0.1", [port])  # nobody there: no error
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", port))
+        listener.listen()
+        # A stranger answering there would pass for the node that failed to bind.
+        with pytest.raises(ProcessError, match=f"port {port} .* already in use"):
+            require_free_ports("node", "127.0.0.1", [port])

@@ -19,7 +19,7 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,6 +46,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def require_free_ports(name: str, host: str, ports: Iterable[int]) -> None:
+    """Refuse to start ``name`` on a port something else already listens on: a node
+    left running by an earlier run would answer the readiness probe for the one that
+    just failed to bind, and tests would talk to a stranger."""
+    for port in ports:
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            if sock.connect_ex((host, port)) == 0:
+                raise ProcessError(
+                    f"{name}: port {port} on {host} is already in use by a process this "
+                    "stack did not start (an earlier run's server?); stop it first"
+                )
 
 
 def environment(overlay: Mapping[str, str | None]) -> dict[str, str]:

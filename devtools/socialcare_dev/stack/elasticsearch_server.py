@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from socialcare_dev.process import ManagedProcess, environment
+from socialcare_dev.process import ManagedProcess, environment, require_free_ports
 from socialcare_dev.settings import StackSettings
 from socialcare_dev.stack import maven
 from socialcare_dev.stack.java import java_home
@@ -149,6 +149,7 @@ class ElasticsearchServer:
         }
 
     def start_process(self, say: Callable[[str], None]) -> None:
+        require_free_ports(self.name, self.host, (self.port, self.port + 100))
         user = self._run_as()
         self.logs.mkdir(parents=True, exist_ok=True)
         self._write_config()

@@ -14,7 +14,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import UserScramCredentialUpsertion
 from kafka.errors import KafkaConfigurationError, KafkaError
 
-from socialcare_dev.process import ManagedProcess
+from socialcare_dev.process import ManagedProcess, require_free_ports
 from socialcare_dev.settings import StackSettings
 from socialcare_dev.stack import maven
 from socialcare_dev.stack.errors import StackError
@@ -154,6 +154,8 @@ class KafkaServer:
             raise StackError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
 
     def start_process(self, say: Callable[[str], None]) -> None:
+        ports = (self.port, self.controller_port, self.sasl_port)
+        require_free_ports(self.name, self.host, ports)
         self._write_config()
         self._format()
         heap = self.settings.stack_kafka_heap
