@@ -23,6 +23,7 @@ from socialcare.ingest.graph import GraphError, Mentioned, MentionReader
 from socialcare.ingest.metrics import ENRICHMENTS
 from socialcare.ingest.publisher import EventPublisher, PublishError
 from socialcare.ingest.settings import IngestSettings
+from socialcare.instagram import mention_ids
 from socialcare.logging import get_logger
 from socialcare.schema import Author, Enrichment, Event
 
@@ -46,10 +47,8 @@ def mention_reader(settings: IngestSettings) -> MentionReader:
 
 async def fetch_mention(reader: MentionReader, event: Event) -> Mentioned:
     """One fetch of what ``event`` (a mention notified by id) says; GraphError if not."""
-    # A comment mention names the media as parent; a caption mention is the media.
-    comment_id = event.platform_message_id if event.parent_id else None
-    media_id = event.parent_id or event.platform_message_id
-    return await reader.mention(event.brand_account_id, media_id, comment_id)
+    ids = mention_ids(event.platform_message_id, event.parent_id)
+    return await reader.mention(event.brand_account_id, ids.media_id, ids.comment_id)
 
 
 def enriched(event: Event, found: Mentioned) -> Event:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from socialcare.care import reply_refusal
+from socialcare.instagram import mention_ids
 from socialcare.respond.senders.base import (
     PermanentFailure,
     PlatformResponse,
@@ -93,11 +94,10 @@ class MetaSender:
     def _mention_reply(self, target: ReplyTarget, text: str, token: str) -> SendRequest:
         """``POST /{ig_user_id}/mentions``: the brand's account answers where it was
         mentioned; not ``/replies``, which only takes comments on the brand's own media."""
-        body = {"message": text}
-        if target.parent_id:  # a mention in a comment: the comment on its media
-            body |= {"media_id": target.parent_id, "comment_id": target.platform_message_id}
-        else:  # a mention in a caption: the media itself
-            body |= {"media_id": target.platform_message_id}
+        ids = mention_ids(target.platform_message_id, target.parent_id)
+        body = {"media_id": ids.media_id, "message": text}
+        if ids.comment_id is not None:
+            body["comment_id"] = ids.comment_id
         return SendRequest(
             f"{self.base_url}/{target.brand_account_id}/mentions", body, _bearer(token)
         )
