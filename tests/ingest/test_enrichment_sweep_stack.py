@@ -17,6 +17,7 @@ from socialcare.schema import Enrichment, Event, RoutedEvent
 from socialcare.topics import RAW
 from socialcare_dev.isolation import drop_indices
 from tests.ingest.test_enrichment_kafka import ACCOUNT, control, graph_calls
+from tests.support.events import CLASSIFICATION, ROUTING, event_data
 from tests.support.kafka_tail import TopicTail
 
 pytestmark = pytest.mark.integration
@@ -46,37 +47,21 @@ def sweep_settings(stack, settings, emulator):
 
 def failed_mention(media_id: str, hours_ago: float) -> RoutedEvent:
     """A caption mention as the index holds it after ingest gave up on it."""
-    received = datetime.now(UTC) - timedelta(hours=hours_ago)
+    received = (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat()
+    raw = event_data(
+        platform="instagram",
+        platform_message_id=media_id,
+        brand_account_id=ACCOUNT,
+        conversation_id=f"instagram:{media_id}",
+        author={"id": "unknown"},
+        text="",
+        created_at=received,
+        received_at=received,
+        enrichment="failed",
+    )
+    classification = CLASSIFICATION | {"embedding": [0.0, 0.0, 0.0, 1.0]}
     return RoutedEvent.model_validate(
-        {
-            "platform": "instagram",
-            "platform_message_id": media_id,
-            "kind": "mention",
-            "brand_account_id": ACCOUNT,
-            "conversation_id": f"instagram:{media_id}",
-            "author": {"id": "unknown"},
-            "created_at": received.isoformat(),
-            "received_at": received.isoformat(),
-            "enrichment": "failed",
-            "classification": {
-                "intent": "other",
-                "intent_scores": {"other": 0.9},
-                "sentiment": "neutral",
-                "sentiment_scores": {"neutral": 0.9},
-                "language": "und",
-                "language_confidence": 0.0,
-                "model_version": "test",
-                "embedding": [0.0, 0.0, 0.0, 1.0],
-            },
-            "routing": {
-                "queue": "support.queue.en.general",
-                "language_queue": "en",
-                "skill": "general",
-                "priority": "P4",
-                "rule": "test",
-                "routed_at": received.isoformat(),
-            },
-        }
+        raw | {"classification": classification, "routing": ROUTING | {"routed_at": received}}
     )
 
 
