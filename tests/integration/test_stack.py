@@ -22,11 +22,12 @@ def test_a_second_up_is_a_no_op(stack):
 
 
 def test_a_broker_that_cannot_start_fails_fast_with_its_log(stack, settings, tmp_path):
-    # Same jars, own directory, and a port that is already taken: the JVM exits.
+    # Same jars, own directory, and a port that is already taken: the JVM exits. Bound
+    # but not listening, so the stack's own check (nothing answers there) lets the JVM
+    # try, and its bind fails (this socket did not set SO_REUSEADDR).
     (tmp_path / "downloads").symlink_to(settings.stack_dir.resolve() / "downloads")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
-        busy.listen()
         port = busy.getsockname()[1]
         broken = KafkaServer(
             StackSettings(
