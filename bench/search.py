@@ -27,6 +27,7 @@ import numpy as np
 from socialcare import elastic
 from socialcare.index.indexer import Indexer
 from socialcare.schema import RoutedEvent
+from socialcare.search.routers.similar import knn_query
 from socialcare.search.settings import SearchSettings
 from socialcare_dev.pipeline import ServiceProcess, free_port
 
@@ -143,12 +144,7 @@ def knn_recall(es, alias: str, vectors: np.ndarray, queries: int, k: int = 10) -
     for n in picked:
         result = es.search(
             index=alias,
-            knn={
-                "field": "classification.embedding",
-                "query_vector": vectors[n].tolist(),
-                "k": k + 1,
-                "num_candidates": max(100, (k + 1) * 10),  # as routers/similar.py
-            },
+            knn=knn_query(vectors[n].tolist(), k + 1),
             size=k + 1,
             source=["platform_message_id"],
         )

@@ -22,17 +22,22 @@ INDEX_VERSION = 1
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date"}
 
-# The embedding's HNSW graph over int8-quantized vectors (Elasticsearch's default since
-# 8.14, made explicit), its kNN hits re-ranked on the float vectors: without re-ranking
-# the quantized search found only 86 % of the exact 10 nearest (bench/search.py); with
-# 3 x k candidates re-ranked, 99 % at 10,000 documents (docs/performance.md; at 100k
-# the graph search needs more candidates than /v1/similar asks for). A cheaper graph
-# (ef_construction 48) indexed faster but lost neighbours at 100k documents.
-EMBEDDING_INDEX_OPTIONS: dict[str, Any] = {
-    "type": "int8_hnsw",
-    "m": 16,
-    "ef_construction": 100,
-    "rescore_vector": {"oversample": 3.0},
+# How the embedding is searched, by `Settings.embedding_search`; both keep int8 copies
+# of the vectors for the search and re-rank the best 3 x k on the stored floats (without
+# re-ranking int8 found only 86 % of the exact 10 nearest). `flat` scans every vector:
+# exact (recall@10 1.00) and cheap to index (3,000-3,200 docs/s at 100k-300k documents
+# against 1,300-1,500 for the graph, bench/search.py), but a similar-messages query
+# costs about 16 ms more per 100,000 events. `hnsw` keeps the query time flat as the
+# index grows, at that indexing cost and with approximate neighbours (ef_construction
+# 48 indexed faster but lost neighbours at 100k documents). docs/performance.md.
+EMBEDDING_INDEX_OPTIONS: dict[str, dict[str, Any]] = {
+    "flat": {"type": "int8_flat", "rescore_vector": {"oversample": 3.0}},
+    "hnsw": {
+        "type": "int8_hnsw",
+        "m": 16,
+        "ef_construction": 100,
+        "rescore_vector": {"oversample": 3.0},
+    },
 }
 
 
@@ -57,7 +62,7 @@ def index_name(settings: Settings, version: int = INDEX_VERSION) -> str:
     return f"{settings.index_alias}-v{version}"
 
 
-def event_mappings(embedding_dims: int) -> dict[str, Any]:
+def event_mappings(settings: Settings) -> dict[str, Any]:
     """Explicit mappings of one event document (the RoutedEvent model, flattened).
 
     ``dynamic: strict`` makes a document with an unknown field fail loudly, so a
@@ -104,10 +109,10 @@ def event_mappings(embedding_dims: int) -> dict[str, Any]:
                     "model_version": _KEYWORD,
                     "embedding": {
                         "type": "dense_vector",
-                        "dims": embedding_dims,
+                        "dims": settings.embedding_dims,
                         "index": True,
                         "similarity": "cosine",
-                        "index_options": EMBEDDING_INDEX_OPTIONS,
+                        "index_options": EMBEDDING_INDEX_OPTIONS[settings.embedding_search],
                     },
                 }
             },
@@ -142,7 +147,7 @@ def index_template(settings: Settings) -> dict[str, Any]:
                 "number_of_replicas": settings.index_replicas,
                 "refresh_interval": "1s",
             },
-            "mappings": event_mappings(settings.embedding_dims),
+            "mappings": event_mappings(settings),
         },
         "_meta": {"description": "Social care events, one document per event_id."},
     }
@@ -161,26 +166,33 @@ def add_new_fields(es: Elasticsearch, alias: str, mappings: dict[str, Any]) -> N
             log.info("elasticsearch.fields_added", index=index, fields=sorted(new))
 
 
-def upgrade_embedding_options(es: Elasticsearch, alias: str) -> None:
-    """Put the embedding's index options on the indices behind ``alias`` that have
-    others: Elasticsearch changes them in place when the change is an upgrade (hnsw or
-    int8_hnsw to int8_hnsw with new graph parameters or re-ranking; new segments get
-    the new graph, re-ranking applies at once). Any other change needs a new index
-    version and a reindex (docs/operations.md): logged, and the index keeps serving."""
+def upgrade_embedding_options(es: Elasticsearch, alias: str, options: dict[str, Any]) -> None:
+    """Put the embedding index ``options`` on the indices behind ``alias`` that have
+    others. Elasticsearch changes them in place only when the change is an upgrade
+    (flat to int8_flat or to any hnsw, int8_flat to int8_hnsw, new graph parameters or
+    re-ranking: new segments get the new structure, re-ranking applies at once). Any
+    other change (int8_hnsw to int8_flat, say) needs a new index version and a reindex
+    (docs/operations.md): logged, and the index keeps serving with what it has."""
     path = "classification.embedding"
     for index, body in es.indices.get_field_mapping(index=alias, fields=path).items():
         field = body["mappings"].get(path, {}).get("mapping", {}).get("embedding")
-        if field is None or field.get("index_options") == EMBEDDING_INDEX_OPTIONS:
+        if field is None or field.get("index_options") == options:
             continue
-        embedding = {**field, "index_options": EMBEDDING_INDEX_OPTIONS}
+        embedding = {**field, "index_options": options}
         try:
             es.indices.put_mapping(
                 index=index, properties={"classification": {"properties": {"embedding": embedding}}}
             )
         except BadRequestError as exc:
-            log.warning("elasticsearch.embedding_options_kept", index=index, error=exc.error)
+            log.warning(
+                "elasticsearch.embedding_options_kept",
+                index=index,
+                kept=field.get("index_options", {}).get("type"),
+                wanted=options["type"],
+                error=exc.error,
+            )
             continue
-        log.info("elasticsearch.embedding_options_upgraded", index=index)
+        log.info("elasticsearch.embedding_options_upgraded", index=index, to=options["type"])
 
 
 def ensure_index(es: Elasticsearch, settings: Settings) -> bool:
@@ -194,8 +206,10 @@ def ensure_index(es: Elasticsearch, settings: Settings) -> bool:
     es.indices.put_index_template(name=settings.index_alias, **index_template(settings))
     name = index_name(settings)
     if es.indices.exists(index=name) or es.indices.exists_alias(name=settings.index_alias):
-        add_new_fields(es, settings.index_alias, event_mappings(settings.embedding_dims))
-        upgrade_embedding_options(es, settings.index_alias)
+        add_new_fields(es, settings.index_alias, event_mappings(settings))
+        upgrade_embedding_options(
+            es, settings.index_alias, EMBEDDING_INDEX_OPTIONS[settings.embedding_search]
+        )
         return False
     try:
         es.indices.create(index=name, aliases={settings.index_alias: {"is_write_index": True}})

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     embedding_dims: int = Field(
         384, ge=1, description="Size of the classifier's sentence embedding (dense_vector dims)."
     )
+    embedding_search: Literal["flat", "hnsw"] = Field(
+        "flat",
+        description="How a new events index searches embeddings (similar messages): `flat` "
+        "compares with every event's int8 vector (exact, cheapest to index; its cost grows "
+        "with the index), `hnsw` walks a graph (approximate, for millions of events; costs "
+        "indexing time). docs/performance.md has the measurements.",
+    )
     worker_data_dir: Path = Field(
         Path(".stack/workers"),
         description="Scratch directory of faust workers (table state is in Kafka changelogs).",

@@ -164,15 +164,32 @@ def test_a_batch_split_into_parallel_bulk_requests_stores_each_event_once(fresh_
     assert count(fresh_index) == len(EVENTS)
 
 
-def test_an_existing_index_gets_the_embedding_options_in_place(search_settings):
-    """An index made with other vector options (float HNSW here) is upgraded in place
-    at start-up, its documents kept."""
+HNSW = elastic.EMBEDDING_INDEX_OPTIONS["hnsw"]
+
+
+@pytest.mark.parametrize(
+    ("created_with", "search", "has_after"),
+    [
+        # float vectors to the configured int8 structure: an upgrade, done in place
+        ({"type": "flat"}, "flat", elastic.EMBEDDING_INDEX_OPTIONS["flat"]),
+        ({"type": "hnsw"}, "hnsw", HNSW),
+        # a graph to a scan is a downgrade Elasticsearch refuses: kept, still serving
+        (HNSW, "flat", HNSW),
+    ],
+    ids=["flat-to-int8_flat", "hnsw-to-int8_hnsw", "int8_hnsw-kept"],
+)
+def test_an_existing_index_gets_the_embedding_options_in_place(
+    search_settings, created_with, search, has_after
+):
+    """An index made with other vector options is upgraded in place at start-up where
+    Elasticsearch allows it, its documents kept; where it does not, the index keeps its
+    options and start-up goes on."""
     settings = search_settings.model_copy(
-        update={"index_alias": f"test-vectors-{uuid.uuid4().hex[:8]}"}
+        update={"index_alias": f"test-vectors-{uuid.uuid4().hex[:8]}", "embedding_search": search}
     )
-    mappings = elastic.event_mappings(settings.embedding_dims)
+    mappings = elastic.event_mappings(settings)
     embedding = mappings["properties"]["classification"]["properties"]["embedding"]
-    embedding["index_options"] = {"type": "hnsw"}
+    embedding["index_options"] = created_with
     es = elastic.client(settings)
     try:
         es.indices.create(
@@ -187,7 +204,7 @@ def test_an_existing_index_gets_the_embedding_options_in_place(search_settings):
         )
         (body,) = field.values()
         options = body["mappings"]["classification.embedding"]["mapping"]["embedding"]
-        assert options["index_options"] == elastic.EMBEDDING_INDEX_OPTIONS
+        assert options["index_options"] == has_after
         found = es.search(
             index=settings.index_alias,
             knn={

@@ -14,6 +14,18 @@ from socialcare.search.routers import KEYED
 router = APIRouter(dependencies=[Depends(reader)])
 
 
+def knn_query(vector: list[float], k: int) -> dict:
+    """The kNN clause for the ``k`` nearest. A flat index scans every vector whatever
+    the candidates; an HNSW graph at 100,000 random vectors found 79 % of the exact 10
+    nearest with 110 candidates and 97 % with 400 (docs/performance.md)."""
+    return {
+        "field": "classification.embedding",
+        "query_vector": vector,
+        "k": k,
+        "num_candidates": max(400, k * 10),
+    }
+
+
 @router.get(
     "/v1/similar/{event_id}",
     response_model=Similar,
@@ -37,12 +49,7 @@ async def similar(
         raise HTTPException(409, f"event {event_id!r} has no embedding to compare")
     result = await es.search(
         index=alias,
-        knn={
-            "field": "classification.embedding",
-            "query_vector": vector,
-            "k": size + 1,
-            "num_candidates": max(100, (size + 1) * 10),
-        },
+        knn=knn_query(vector, size + 1),
         size=size + 1,
         source=NO_EMBEDDING,
     )
