@@ -6,6 +6,7 @@ exactly one document.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,13 @@ def document(event: RoutedEvent, indexed_at: datetime | None = None) -> dict[str
     doc = event.model_dump(mode="json")
     doc["indexed_at"] = (indexed_at or datetime.now(UTC)).isoformat()
     return doc
+
+
+def document_json(event: RoutedEvent, indexed_at: datetime) -> bytes:
+    """`document` as JSON, serialized by pydantic's own encoder: the standard library's
+    encoder spent a fifth of the index worker's CPU on the 384 floats (py-spy)."""
+    stamp = json.dumps(indexed_at.isoformat()).encode()
+    return event.model_dump_json().encode()[:-1] + b',"indexed_at":' + stamp + b"}"
 
 
 def index_actions(index: str, events: Iterable[RoutedEvent]) -> Iterator[dict[str, Any]]:

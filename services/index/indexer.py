@@ -17,14 +17,15 @@ documents anyway.)
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, helpers
+from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, ConnectionError, TransportError
 
-from socialcare.index.documents import document, is_reply
+from socialcare.index.documents import document_json, is_reply
 from socialcare.logging import get_logger
 from socialcare.metrics import STAGE_SECONDS
 from socialcare.retry import retry_forever
@@ -183,21 +184,20 @@ class Indexer:
     async def _bulk_request(
         self, actions: list[dict[str, Any]], refresh: str | None
     ) -> dict[str, tuple[int, str]]:
+        # One bulk call with the body already serialized: the streaming helper built a
+        # client copy per request (its tracing set-up read the environment each time)
+        # and encoded every document with the standard library.
+        lines = [line for action in actions for line in _ndjson(action)]
+        response = await self.es.bulk(operations=lines, **({"refresh": refresh} if refresh else {}))
         failures: dict[str, tuple[int, str]] = {}
-        async for ok, item in helpers.async_streaming_bulk(
-            self.es,
-            actions,
-            raise_on_error=False,
-            raise_on_exception=True,
-            max_retries=0,  # retries are ours, above, for the whole batch
-            chunk_size=len(actions),
-            **({"refresh": refresh} if refresh else {}),
-        ):
-            if not ok:
-                result = next(iter(item.values()), {})
-                error = result.get("error", {})
-                reason = f"{error.get('type')}: {error.get('reason')}" if error else str(result)
-                failures[result.get("_id", "")] = (int(result.get("status", 500)), reason)
+        for item in response["items"]:
+            result = next(iter(item.values()), {})
+            status = int(result.get("status", 500))
+            if 200 <= status < 300:
+                continue
+            error = result.get("error")
+            reason = f"{error.get('type')}: {error.get('reason')}" if error else str(result)
+            failures[result.get("_id", "")] = (status, reason)
         return failures
 
     async def _mark_answered(self, replies: list[RoutedEvent]) -> None:
@@ -248,7 +248,7 @@ class Indexer:
 
 
 def _create(index: str, event: RoutedEvent, now: datetime) -> dict[str, Any]:
-    source = document(event, now)
+    source = document_json(event, now)
     return {"_op_type": "create", "_index": index, "_id": event.event_id, "_source": source}
 
 
@@ -258,9 +258,31 @@ def _upsert(index: str, event: RoutedEvent, now: datetime) -> dict[str, Any]:
         "_index": index,
         "_id": event.event_id,
         "retry_on_conflict": 3,
-        "doc": document(event, now),  # has no `response`: the stored one stays
+        "doc": document_json(event, now),  # has no `response`: the stored one stays
         "doc_as_upsert": True,
     }
+
+
+_META = ("_index", "_id", "retry_on_conflict")
+
+
+def _json(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else json.dumps(value).encode()
+
+
+def _ndjson(action: dict[str, Any]) -> list[bytes]:
+    """The bulk body lines of one action in the helpers' form (``_op_type``,
+    ``_index``, ``_id``, then ``_source`` or the update's fields); a value given as
+    bytes is JSON already."""
+    op = action["_op_type"]
+    header = _json({op: {k: action[k] for k in _META if k in action}})
+    if op == "delete":
+        return [header]
+    if op in ("create", "index"):
+        return [header, _json(action["_source"])]
+    fields = {k: v for k, v in action.items() if k != "_op_type" and k not in _META}
+    body = b",".join(json.dumps(k).encode() + b":" + _json(v) for k, v in fields.items())
+    return [header, b"{" + body + b"}"]
 
 
 def _already_deleted(action: dict[str, Any], status: int, reason: str) -> bool:
