@@ -299,15 +299,19 @@ def paced_runs(args, pipeline, alias: str, es, traffic: Traffic, sustained: floa
         rate = sustained * share
         count = int(rate * args.seconds)
         print(f"paced: {count} webhooks at {rate:.0f}/s ...", file=sys.stderr)
+        since_ms = int(time.time() * 1000)
         ids = asyncio.run(send(pipeline.ingest_url, traffic, count, rate))
         tracking.wait_searchable(es, alias, ids, timeout=1800)
         result = tracking.outcome(es, alias, ids)
+        stamps = stage_times(StackSettings(), set(ids), since_ms)
         paced[f"{share:.0%}"] = {
             "rate_per_s": round(rate, 1),
             "events": len(ids),
             "indexed": result.total,
             "p50_ms": _ms(result.p50),
             "p99_ms": _ms(result.percentile(0.99)),
+            # where the latency is spent: each stage's p50 and p99 at this load
+            "stages": stage_figures(documents(es, alias, ids), stamps),
         }
     return paced
 
@@ -394,6 +398,13 @@ def print_report(report: dict[str, Any]) -> None:
             f"{_shown(paced['p50_ms']):>20.0f} ms {_shown(paced['p99_ms']):>6.0f} ms"
         )
     print("(searchable within the index refresh interval, 1 s, after indexed)")
+    print("latency each stage added, p50 / p99:")
+    for share, paced in report["paced"].items():
+        parts = "  ".join(
+            f"{name} {_shown(stage['p50_ms']):.0f} / {_shown(stage['p99_ms']):.0f} ms"
+            for name, stage in paced["stages"].items()
+        )
+        print(f"  {share:<4} {parts}")
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
