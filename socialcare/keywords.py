@@ -202,9 +202,13 @@ def word(raw: str, language: str, *, name: bool, inflect: bool = True) -> Word:
 
 
 def _prefix(text: str) -> str:
-    """A word without its final vowels (the part endings attach to), at least MIN_STEM long."""
+    """A word without its final vowels (the part endings attach to), at least MIN_STEM
+    long and at most MAX_SUFFIX shorter than the word, so the word itself still matches
+    (a run of vowels at the end, "aaaaaaaœ" folded to "aaaaaaaoe", once trimmed to
+    "aaaa" and missed itself)."""
     trimmed = text.rstrip(_VOWELS)
-    return trimmed if len(trimmed) >= MIN_STEM else text[:MIN_STEM]
+    shortest = max(MIN_STEM, len(text) - MAX_SUFFIX)
+    return trimmed if len(trimmed) >= shortest else text[:shortest]
 
 
 @dataclass(frozen=True)
