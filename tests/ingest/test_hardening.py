@@ -26,6 +26,7 @@ from socialcare.ingest.settings import IngestSettings
 from socialcare.ingest.signatures import twitter_signature
 from socialcare.listening import ListeningRules
 from socialcare.schema import KNOWN_PLATFORMS
+from tests.support.linear_time import LINEAR_BOUND_SECONDS
 from tests.support.webhooks import (
     API_KEY,
     OUTBOUND_KEY,
@@ -307,7 +308,7 @@ def test_listening_keywords_take_linear_time_on_pathological_text(text):
     started = time.perf_counter()
     context.public_kind(text + " voltmobile", tagged=["@someone"])
     context.public_kind(text, tagged=[])
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < LINEAR_BOUND_SECONDS
 
 
 @pytest.mark.parametrize("text", PATHOLOGICAL, ids=lambda t: f"{t[:3]!r}x{len(t)}")
@@ -324,7 +325,7 @@ def test_a_tweet_of_pathological_text_is_taken_quickly(client, publisher, text):
     started = time.perf_counter()
     response = post(client, "/webhooks/twitter", tweets)
     assert response.status_code == 200, response.text
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < LINEAR_BOUND_SECONDS
     assert re.fullmatch(r"(mention|listening)", publisher.published[0].kind)
 
 
