@@ -327,6 +327,13 @@ def test_a_failed_background_poll_leaves_the_error_shown(page):
     """A poll that fails does not replace the error the agent has not read yet."""
     sign_in(page)
     page.wait_for_selector("#results .card")
+    # The inbox and the dashboard load beside the search; one finishing after the error
+    # below would clear the banner (a successful foreground call does), and the poll
+    # would then rightly fill the empty banner.
+    page.wait_for_function("() => /\\d/.test(document.querySelector('#dash-total').textContent)")
+    page.wait_for_function(
+        "() => /open conversations/.test(document.querySelector('#inbox-summary').textContent)"
+    )
     page.evaluate("() => api('/v1/search', { query: { size: 1000 } }).catch(() => {})")
     page.wait_for_selector("#error:not([hidden])")
     shown = page.inner_text("#error")
