@@ -3,13 +3,11 @@
 import uuid
 
 import pytest
-from elasticsearch import helpers
 from fastapi.testclient import TestClient
 
 from socialcare import elastic
-from socialcare.index.documents import index_actions
 from socialcare.search.api import create_app
-from tests.support.search_index import AGENT, ROWS, drop_index, routed
+from tests.support.search_index import AGENT, ROWS, drop_index, index_events, routed
 
 pytestmark = pytest.mark.integration
 
@@ -23,6 +21,7 @@ def large(search_settings):
     )
     es = elastic.client(settings)
     elastic.ensure_index(es, settings)
+    es.close()
     template = routed(ROWS[0])
 
     def events():
@@ -31,11 +30,7 @@ def large(search_settings):
                 update={"platform_message_id": f"deep-{n}", "event_id": f"twitter:deep-{n}"}
             )
 
-    ok, errors = helpers.bulk(
-        es, index_actions(settings.index_alias, events()), chunk_size=2000, refresh="wait_for"
-    )
-    es.close()
-    assert (ok, errors) == (TOTAL, [])
+    assert index_events(settings, events()) == {}
     yield settings
     drop_index(settings)
 
