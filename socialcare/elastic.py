@@ -41,6 +41,10 @@ EMBEDDING_INDEX_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+def embedding_index_options(settings: Settings) -> dict[str, Any]:
+    return EMBEDDING_INDEX_OPTIONS[settings.embedding_search]
+
+
 def _client_options(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 3}
     if settings.elasticsearch_api_key:
@@ -112,7 +116,7 @@ def event_mappings(settings: Settings) -> dict[str, Any]:
                         "dims": settings.embedding_dims,
                         "index": True,
                         "similarity": "cosine",
-                        "index_options": EMBEDDING_INDEX_OPTIONS[settings.embedding_search],
+                        "index_options": embedding_index_options(settings),
                     },
                 }
             },
@@ -207,9 +211,7 @@ def ensure_index(es: Elasticsearch, settings: Settings) -> bool:
     name = index_name(settings)
     if es.indices.exists(index=name) or es.indices.exists_alias(name=settings.index_alias):
         add_new_fields(es, settings.index_alias, event_mappings(settings))
-        upgrade_embedding_options(
-            es, settings.index_alias, EMBEDDING_INDEX_OPTIONS[settings.embedding_search]
-        )
+        upgrade_embedding_options(es, settings.index_alias, embedding_index_options(settings))
         return False
     try:
         es.indices.create(index=name, aliases={settings.index_alias: {"is_write_index": True}})

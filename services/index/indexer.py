@@ -191,7 +191,7 @@ class Indexer:
         # client copy per request (its tracing set-up read the environment each time)
         # and encoded every document with the standard library.
         lines = [line for action in actions for line in _ndjson(action)]
-        response = await self.es.bulk(operations=lines, **({"refresh": refresh} if refresh else {}))
+        response = await self.es.bulk(operations=lines, refresh=refresh)
         failures: dict[str, tuple[int, str]] = {}
         for item in response["items"]:
             result = next(iter(item.values()), {})
