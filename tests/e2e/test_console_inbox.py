@@ -50,12 +50,19 @@ def customer_writes(running, language: str, text: str) -> str:
     )
     assert answer.status_code == 200, answer.text
     conversation = f"telegram:{author.id}"
-    deadline = time.monotonic() + 60
+    # Two minutes: a consumer group that rebalances (a replica slow to heartbeat on a
+    # busy machine) may hold its worker for faust's 60 s rebalance timeout.
+    deadline = time.monotonic() + 120
     # The state and the message are indexed apart: wait for both.
-    while conversation not in open_conversations(running) or not thread(running, conversation):
-        assert time.monotonic() < deadline, f"{conversation} not in the inbox within 60 s"
+    while True:
+        inbox, messages = conversation in open_conversations(running), thread(running, conversation)
+        if inbox and messages:
+            return conversation
+        assert time.monotonic() < deadline, (
+            f"{conversation} not in the inbox within 120 s "
+            f"(in the inbox: {inbox}, messages indexed: {len(messages)})"
+        )
         time.sleep(0.5)
-    return conversation
 
 
 def thread(running, conversation: str) -> list[dict]:
