@@ -148,10 +148,12 @@ class Router:
         if state is not None and erased_at is not None and state.first_routed_at <= erased_at:
             state = None  # an erased conversation's state, not swept yet: a new contact
         decision = route(classified, self.config, state, datetime.now(UTC))
+        # The fields as they are (dict(), not model_dump()): pydantic takes the nested
+        # models without rebuilding them, which dumping and validating again cost.
         routed = RoutedEvent.model_validate(
             {
-                **classified.model_dump(),
-                "routing": decision.routing.model_dump(),
+                **dict(classified),
+                "routing": decision.routing,
                 # What the platform told of the customer first, else the account's.
                 "market": classified.market
                 or self.config.markets.accounts.get(classified.brand_account_id),
