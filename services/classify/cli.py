@@ -63,6 +63,12 @@ def train_command(
     label_smoothing: float = typer.Option(
         0.0, min=0.0, max=0.5, help="Label smoothing of both heads' cross-entropy (0: none)."
     ),
+    layers: int | None = typer.Option(
+        None, min=1, max=12, help="Keep only the base encoder's first N layers (default: all)."
+    ),
+    teacher: Path | None = typer.Option(
+        None, help="A trained model directory to distil from (its int8 graph's logits)."
+    ),
     train_embeddings: bool = typer.Option(
         False, "--train-embeddings", help="Also update the 250k-row embedding matrix (slow)."
     ),
@@ -89,6 +95,8 @@ def train_command(
         seed=seed,
         freeze_embeddings=not train_embeddings,
         label_smoothing=label_smoothing,
+        layers=layers,
+        teacher=teacher,
     )
     cache = ModelCache(settings.model_cache_dir)
     if if_stale and _current_model_kept(config, cache):

@@ -32,8 +32,10 @@ class Classifier(nn.Module):
         self.sentiment = nn.Linear(hidden, len(SENTIMENTS))
 
     @classmethod
-    def from_base(cls, base: Path) -> Classifier:
-        return cls(BertModel.from_pretrained(str(base), add_pooling_layer=False))
+    def from_base(cls, base: Path, layers: int | None = None) -> Classifier:
+        """The base encoder with fresh heads; ``layers``: keep only its first N layers."""
+        overrides = {"num_hidden_layers": layers} if layers else {}
+        return cls(BertModel.from_pretrained(str(base), add_pooling_layer=False, **overrides))
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor

@@ -58,6 +58,14 @@ class TrainConfig:
     # Off: 0.1 raised fp32 dev intent macro-F1 0.900 -> 0.908 but the served int8 graph's
     # 0.912 -> 0.902 (softer margins flip more under quantization; README, Classifier).
     label_smoothing: float = 0.0
+    # The first N encoder layers of the base (None: all 12). Each layer is about a twelfth
+    # of the classifier's inference time (docs/performance.md, Fewer layers).
+    layers: int | None = None
+    # A trained model directory whose served (int8) logits the student also learns from:
+    # the loss adds the KL divergence to the teacher's softened distributions.
+    teacher: Path | None = None
+    distill_temperature: float = 2.0
+    distill_weight: float = 0.5
     max_steps: int | None = None
     extra: dict = field(default_factory=dict)
 
@@ -90,14 +98,15 @@ def train(
     ``on_step`` hears of every step, ``on_stage`` of each stage after the training."""
     _seed(config.seed)
     tokenizer = load_tokenizer(config.base, config.max_length)
-    model = Classifier.from_base(config.base)
+    model = Classifier.from_base(config.base, layers=config.layers)
     if config.freeze_embeddings:
         model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     examples = training_examples(config)
     if not examples:
         raise ValueError(f"no training examples in {config.corpus}")
+    soft = _teacher_logits(config.teacher, examples) if config.teacher else None
     started = time.perf_counter()
-    losses = _fit(model, tokenizer, examples, config, on_step)
+    losses = _fit(model, tokenizer, examples, config, on_step, soft)
     elapsed = time.perf_counter() - started
 
     model.eval()
@@ -132,6 +141,25 @@ def training_examples(config: TrainConfig) -> list[Example]:
     return examples
 
 
+Soft = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def _teacher_logits(teacher: Path, examples: list[Example]) -> Soft:
+    """text -> the teacher's (intent, sentiment) logits, from the graph it serves."""
+    texts = sorted({e.text for e in examples})
+    intent, sentiment = Predictor(teacher, "onnx-int8").logits(texts)
+    return {t: (intent[i], sentiment[i]) for i, t in enumerate(texts)}
+
+
+def _distillation_loss(student: torch.Tensor, teacher: np.ndarray, temperature: float) -> Any:
+    """KL(teacher || student) at ``temperature``, scaled by its square so its gradients
+    keep the size of the hard-label loss's (Hinton et al., 2015)."""
+    target = torch.softmax(torch.from_numpy(teacher) / temperature, dim=-1)
+    log_student = torch.log_softmax(student / temperature, dim=-1)
+    kl = nn.functional.kl_div(log_student, target, reduction="batchmean")
+    return kl * temperature**2
+
+
 def _calibrate(model_dir: Path, corpus: Path) -> dict:
     """Fit each head's temperature on the dev split, with the backend the worker runs
     by default, and write calibration.json (see calibrate.py)."""
@@ -157,6 +185,7 @@ def _fit(
     examples: list[Example],
     config: TrainConfig,
     on_step: Callable[[int, int, float], None] | None,
+    soft: Soft | None = None,
 ) -> list[float]:
     """The training loop: the loss of each step taken."""
     rng = random.Random(config.seed)
@@ -182,6 +211,14 @@ def _fit(
             ) + loss_fn(
                 sentiment_logits, torch.tensor([sentiment_index[e.sentiment] for e in batch])
             )
+            if soft is not None:
+                t, w = config.distill_temperature, config.distill_weight
+                teacher_intent = np.stack([soft[e.text][0] for e in batch])
+                teacher_sentiment = np.stack([soft[e.text][1] for e in batch])
+                loss = (1 - w) * loss + w * (
+                    _distillation_loss(intent_logits, teacher_intent, t)
+                    + _distillation_loss(sentiment_logits, teacher_sentiment, t)
+                )
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -230,5 +267,11 @@ def _version(config: TrainConfig, examples: list[Example]) -> str:
     if config.label_smoothing:
         # Only when set, so the versions of models trained without it stay as they were.
         recipe.append(config.label_smoothing)
+    if config.layers:
+        recipe.append({"layers": config.layers})
+    if config.teacher:
+        teacher = (config.teacher / "VERSION").read_text().strip()
+        recipe.append({"teacher": teacher, "t": config.distill_temperature})
+        recipe.append({"w": config.distill_weight})
     digest.update(json.dumps(recipe).encode())
     return f"e5-small-care-{digest.hexdigest()[:10]}"

@@ -34,7 +34,7 @@ def tiny_base(tmp_path_factory) -> Path:
     config = BertConfig(
         vocab_size=e5.vocab_size,
         hidden_size=16,
-        num_hidden_layers=1,
+        num_hidden_layers=2,  # two: a student can keep one (classify train --layers)
         num_attention_heads=2,
         intermediate_size=32,
         pad_token_id=e5.pad,

@@ -6,7 +6,9 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import torch
 from safetensors.numpy import load_file
 from typer.testing import CliRunner
 
@@ -243,3 +245,46 @@ def test_label_smoothing_is_part_of_the_version_only_when_set(tiny_corpus, tmp_p
     # Models trained before the option existed keep their versions (and cache entries).
     assert version() == version(label_smoothing=0.0)
     assert version(label_smoothing=0.1) not in {version(), version(label_smoothing=0.2)}
+
+
+def test_fewer_layers_keep_the_base_encoders_first_ones(tiny_base):
+    from socialcare.classify.model import Classifier
+
+    full, student = Classifier.from_base(tiny_base), Classifier.from_base(tiny_base, layers=1)
+    assert len(full.encoder.encoder.layer) == 2
+    assert len(student.encoder.encoder.layer) == 1
+    kept, first = student.encoder.encoder.layer[0], full.encoder.encoder.layer[0]
+    pairs = zip(kept.parameters(), first.parameters(), strict=True)
+    assert all(torch.equal(a, b) for a, b in pairs)
+
+
+def test_a_distilled_student_has_its_own_version(trained, tiny_base, tiny_corpus, tmp_path):
+    from socialcare.classify.train import expected_version
+
+    teacher, teacher_report = trained
+    config = TrainConfig(
+        base=tiny_base,
+        out=tmp_path,
+        corpus=tiny_corpus,
+        supplement=None,
+        epochs=1,
+        layers=1,
+        teacher=teacher,
+    )
+    report = train(config)
+    assert json.loads((tmp_path / "config.json").read_text())["num_hidden_layers"] == 1
+    assert Predictor(tmp_path, "onnx-int8").predict(["Where is my parcel?"])[0].intent in INTENTS
+    # The layers and the teacher are part of the version: neither restores the other.
+    plain = TrainConfig(base=tiny_base, out=tmp_path, corpus=tiny_corpus, supplement=None, epochs=1)
+    assert report["version"] == expected_version(config)
+    assert len({report["version"], expected_version(plain), teacher_report["version"]}) == 3
+
+
+def test_the_distillation_loss_is_zero_only_when_the_student_agrees():
+    from socialcare.classify.train import _distillation_loss
+
+    teacher = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]], dtype=np.float32)
+    same = _distillation_loss(torch.from_numpy(teacher.copy()), teacher, 2.0)
+    other = _distillation_loss(torch.from_numpy(teacher[::-1].copy()), teacher, 2.0)
+    assert float(same) == pytest.approx(0, abs=1e-6)
+    assert float(other) > 0.1
