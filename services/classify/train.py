@@ -59,7 +59,7 @@ class TrainConfig:
     # 0.912 -> 0.902 (softer margins flip more under quantization; README, Classifier).
     label_smoothing: float = 0.0
     # The first N encoder layers of the base (None: all 12). Each layer is about a twelfth
-    # of the classifier's inference time (docs/performance.md, Fewer layers).
+    # of the classifier's inference time (docs/performance.md, "Fewer layers, distilled").
     layers: int | None = None
     # A trained model directory whose served (int8) logits the student also learns from:
     # the loss adds the KL divergence to the teacher's softened distributions.
@@ -271,7 +271,8 @@ def _version(config: TrainConfig, examples: list[Example]) -> str:
         recipe.append({"layers": config.layers})
     if config.teacher:
         teacher = (config.teacher / "VERSION").read_text().strip()
-        recipe.append({"teacher": teacher, "t": config.distill_temperature})
-        recipe.append({"w": config.distill_weight})
+        recipe.append(
+            {"teacher": teacher, "t": config.distill_temperature, "w": config.distill_weight}
+        )
     digest.update(json.dumps(recipe).encode())
     return f"e5-small-care-{digest.hexdigest()[:10]}"
