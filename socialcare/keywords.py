@@ -244,7 +244,10 @@ class _Group:
         for key in term.words[0].keys:
             self.index.setdefault(key, []).append(term)
             self.initials.add(key[:1])
-        self.initials.add(fold(term.text)[:1].casefold())
+        # The first word's initial, not the term text's: a term that begins with a symbol
+        # (a multiplication sign before a Cyrillic letter, found by hypothesis in Croatian,
+        # whose stems are Latin) has no token that begins with it.
+        self.initials.add(fold(_raw_tokens(term.text)[0])[:1])
 
     def may_stem(self, token: Token) -> bool:
         """Whether the token's stem could be a key: Snowball drops endings, so a stem

@@ -127,6 +127,7 @@ def test_normalisation_is_idempotent(text):
 )
 @example(term="AAAAAAAŒ", language="uk", before="", after="")  # all vowels once folded
 @example(term="xxxxaaaaa", language="kk", before="", after="")
+@example(term="\u00d7\u0410", language="hr", before="", after="")  # a symbol, then the word
 def test_a_term_matches_itself_inside_any_punctuation(term, language, before, after):
     matcher = KeywordMatcher({language: [term]})
     assert matcher.search(f"{before}{term}{after}", None if language == ANY else language)
