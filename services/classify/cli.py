@@ -69,6 +69,23 @@ def train_command(
     teacher: Path | None = typer.Option(
         None, help="A trained model directory to distil from (its int8 graph's logits)."
     ),
+    embedding_weight: float = typer.Option(
+        0.0,
+        min=0.0,
+        help="With --teacher: weight of the cosine distance to the teacher's sentence "
+        "embedding in the loss (0: logits only).",
+    ),
+    init_from_teacher: bool = typer.Option(
+        False,
+        "--init-from-teacher",
+        help="With --teacher and --layers: start from the teacher's layers (evenly "
+        "spaced) and heads instead of the base encoder's first N layers.",
+    ),
+    unlabelled: Path | None = typer.Option(
+        None,
+        help="With --teacher: a directory of unlabelled {text, language} lines (such as "
+        "data/unlabelled) the student also learns the teacher's outputs on.",
+    ),
     train_embeddings: bool = typer.Option(
         False, "--train-embeddings", help="Also update the 250k-row embedding matrix (slow)."
     ),
@@ -97,7 +114,17 @@ def train_command(
         label_smoothing=label_smoothing,
         layers=layers,
         teacher=teacher,
+        distill_embedding_weight=embedding_weight,
+        unlabelled=unlabelled,
+        init_from_teacher=init_from_teacher,
     )
+    if (embedding_weight or unlabelled or init_from_teacher) and teacher is None:
+        typer.secho(
+            "--embedding-weight, --unlabelled and --init-from-teacher need --teacher",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
     cache = ModelCache(settings.model_cache_dir)
     if if_stale and _current_model_kept(config, cache):
         return

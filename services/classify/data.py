@@ -23,6 +23,9 @@ HELDOUT_DIR = DATA_DIR / "heldout"
 # Hard cases written to teach the boundaries the model confused (refund vs return in
 # transit, cancellation vs delivery, delivery thanks vs praise): training only.
 SUPPLEMENT_DIR = DATA_DIR / "supplement"
+# Customer messages without labels, written apart from the corpus and the held-out set:
+# a student model learns the teacher's outputs on them (`classify train --unlabelled`).
+UNLABELLED_DIR = DATA_DIR / "unlabelled"
 HELDOUT = "heldout"
 INTENTS = [i.value for i in Intent]
 SENTIMENTS = [s.value for s in Sentiment]
@@ -32,9 +35,13 @@ SPLITS = {"train": (0, 80), "dev": (80, 90), "test": (90, 100)}
 @dataclass(frozen=True)
 class Example:
     text: str
-    intent: str
-    sentiment: str
+    intent: str | None  # None: an unlabelled text, learned from a teacher only
+    sentiment: str | None
     language: str
+
+    @property
+    def labelled(self) -> bool:
+        return self.intent is not None
 
 
 def split_of(text: str) -> str:
@@ -58,6 +65,17 @@ def load(corpus: Path = CORPUS_DIR, split: str | None = None) -> list[Example]:
             example = Example(row["text"], row["intent"], row["sentiment"], row["language"])
             if split is None or split_of(example.text) == split:
                 examples.append(example)
+    return examples
+
+
+def load_unlabelled(directory: Path = UNLABELLED_DIR) -> list[Example]:
+    """The texts of ``directory``'s JSON lines (``{"text", "language"}``), without labels."""
+    examples = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                examples.append(Example(row["text"], None, None, row["language"]))
     return examples
 
 

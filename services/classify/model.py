@@ -37,6 +37,17 @@ class Classifier(nn.Module):
         overrides = {"num_hidden_layers": layers} if layers else {}
         return cls(BertModel.from_pretrained(str(base), add_pooling_layer=False, **overrides))
 
+    @classmethod
+    def from_trained(cls, path: Path, layers: int) -> Classifier:
+        """A trained model cut to ``layers`` evenly spaced layers, its last among them,
+        heads included: a student that starts from what the teacher learned."""
+        model = cls.load(path)
+        total = model.encoder.config.num_hidden_layers
+        keep = [round((i + 1) * total / layers) - 1 for i in range(layers)]
+        model.encoder.encoder.layer = nn.ModuleList(model.encoder.encoder.layer[i] for i in keep)
+        model.encoder.config.num_hidden_layers = layers
+        return model.train()
+
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -97,12 +97,22 @@ class Predictor:
     def logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(intent, sentiment) logits of ``texts`` in their order, before any
         temperature: what calibration is fitted on."""
+        intent, sentiment, _ = self.outputs(texts)
+        return intent, sentiment
+
+    def outputs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The model's raw (intent logits, sentiment logits, embedding) rows of ``texts``,
+        in their order: what calibration is fitted on and a student learns from."""
         sequences = token_ids(self.tokenizer, texts)
         intent = np.zeros((len(texts), len(INTENTS)), dtype=np.float32)
         sentiment = np.zeros((len(texts), len(SENTIMENTS)), dtype=np.float32)
+        embedding: np.ndarray | None = None
         for chunk in batches_by_length([len(s) for s in sequences], self.batch_size):
-            intent[chunk], sentiment[chunk], _ = self._run(*pad([sequences[i] for i in chunk]))
-        return intent, sentiment
+            intent[chunk], sentiment[chunk], rows = self._run(*pad([sequences[i] for i in chunk]))
+            if embedding is None:
+                embedding = np.zeros((len(texts), rows.shape[1]), dtype=np.float32)
+            embedding[chunk] = rows
+        return intent, sentiment, embedding if embedding is not None else np.zeros((0, 0))
 
     def predict_stream(self, texts: Iterable[str], chunk: int = 256) -> Iterator[Prediction]:
         buffer: list[str] = []

@@ -30,6 +30,7 @@ from socialcare.classify.data import (
     SUPPLEMENT_DIR,
     Example,
     load,
+    load_unlabelled,
 )
 from socialcare.classify.export import INT8_FILE, export_int8
 from socialcare.classify.model import Classifier
@@ -66,6 +67,16 @@ class TrainConfig:
     teacher: Path | None = None
     distill_temperature: float = 2.0
     distill_weight: float = 0.5
+    # Weight of the cosine distance between the student's sentence embedding and the
+    # teacher's (0: off). Two heads' logits are eight numbers a text; the embedding is
+    # 384, and it is also what similar-conversation search compares.
+    distill_embedding_weight: float = 0.0
+    # Texts without labels (a directory of {"text", "language"} lines) the student also
+    # learns the teacher's outputs on; only with a teacher.
+    unlabelled: Path | None = None
+    # Start the student from the teacher's own layers (evenly spaced) and heads instead
+    # of the base encoder's first ``layers``.
+    init_from_teacher: bool = False
     max_steps: int | None = None
     extra: dict = field(default_factory=dict)
 
@@ -98,7 +109,12 @@ def train(
     ``on_step`` hears of every step, ``on_stage`` of each stage after the training."""
     _seed(config.seed)
     tokenizer = load_tokenizer(config.base, config.max_length)
-    model = Classifier.from_base(config.base, layers=config.layers)
+    if config.init_from_teacher:
+        if config.teacher is None or config.layers is None:
+            raise ValueError("a student starts from its teacher only with a teacher and layers")
+        model = Classifier.from_trained(config.teacher, config.layers)
+    else:
+        model = Classifier.from_base(config.base, layers=config.layers)
     if config.freeze_embeddings:
         model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     examples = training_examples(config)
@@ -138,17 +154,24 @@ def training_examples(config: TrainConfig) -> list[Example]:
     examples = load(config.corpus, split="train")
     if config.supplement is not None and config.supplement.is_dir():
         examples += load(config.supplement)
+    if config.unlabelled is not None:
+        if config.teacher is None:
+            raise ValueError("unlabelled texts are learned from a teacher: set one")
+        # A text of the dev, test or held-out sets is never trained on, labels or not.
+        held = {e.text for e in load(config.corpus)} | {e.text for e in load(split="heldout")}
+        examples += [e for e in load_unlabelled(config.unlabelled) if e.text not in held]
     return examples
 
 
-Soft = dict[str, tuple[np.ndarray, np.ndarray]]
+Soft = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 def _teacher_logits(teacher: Path, examples: list[Example]) -> Soft:
-    """text -> the teacher's (intent, sentiment) logits, from the graph it serves."""
+    """text -> the teacher's (intent logits, sentiment logits, embedding), from the
+    graph it serves."""
     texts = sorted({e.text for e in examples})
-    intent, sentiment = Predictor(teacher, "onnx-int8").logits(texts)
-    return {t: (intent[i], sentiment[i]) for i, t in enumerate(texts)}
+    intent, sentiment, embedding = Predictor(teacher, "onnx-int8").outputs(texts)
+    return {t: (intent[i], sentiment[i], embedding[i]) for i, t in enumerate(texts)}
 
 
 def _distillation_loss(student: torch.Tensor, teacher: np.ndarray, temperature: float) -> Any:
@@ -158,6 +181,12 @@ def _distillation_loss(student: torch.Tensor, teacher: np.ndarray, temperature: 
     log_student = torch.log_softmax(student / temperature, dim=-1)
     kl = nn.functional.kl_div(log_student, target, reduction="batchmean")
     return kl * temperature**2
+
+
+def _embedding_loss(student: torch.Tensor, teacher: np.ndarray) -> Any:
+    """Mean cosine distance between the student's and the teacher's embeddings."""
+    target = torch.from_numpy(teacher)
+    return (1 - nn.functional.cosine_similarity(student, target, dim=-1)).mean()
 
 
 def _calibrate(model_dir: Path, corpus: Path) -> dict:
@@ -203,22 +232,31 @@ def _fit(
             if len(losses) >= total:
                 break
             ids, mask = encode(tokenizer, [e.text for e in batch])
-            intent_logits, sentiment_logits, _ = model(
+            intent_logits, sentiment_logits, embedding = model(
                 torch.from_numpy(ids), torch.from_numpy(mask)
             )
-            loss = loss_fn(
-                intent_logits, torch.tensor([intent_index[e.intent] for e in batch])
-            ) + loss_fn(
-                sentiment_logits, torch.tensor([sentiment_index[e.sentiment] for e in batch])
-            )
+            labelled = [i for i, e in enumerate(batch) if e.labelled]
+            loss = torch.zeros(())
+            if labelled:
+                rows = torch.tensor(labelled)
+                loss = loss_fn(
+                    intent_logits[rows],
+                    torch.tensor([intent_index[batch[i].intent] for i in labelled]),
+                ) + loss_fn(
+                    sentiment_logits[rows],
+                    torch.tensor([sentiment_index[batch[i].sentiment] for i in labelled]),
+                )
             if soft is not None:
                 t, w = config.distill_temperature, config.distill_weight
-                teacher_intent = np.stack([soft[e.text][0] for e in batch])
-                teacher_sentiment = np.stack([soft[e.text][1] for e in batch])
-                loss = (1 - w) * loss + w * (
-                    _distillation_loss(intent_logits, teacher_intent, t)
-                    + _distillation_loss(sentiment_logits, teacher_sentiment, t)
-                )
+                teacher = [soft[e.text] for e in batch]
+                distilled = _distillation_loss(
+                    intent_logits, np.stack([o[0] for o in teacher]), t
+                ) + _distillation_loss(sentiment_logits, np.stack([o[1] for o in teacher]), t)
+                if config.distill_embedding_weight:
+                    distilled = distilled + config.distill_embedding_weight * _embedding_loss(
+                        embedding, np.stack([o[2] for o in teacher])
+                    )
+                loss = (1 - w) * loss + w * distilled
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -262,7 +300,10 @@ def is_current(config: TrainConfig) -> bool:
 def _version(config: TrainConfig, examples: list[Example]) -> str:
     digest = hashlib.sha256()
     for e in examples:
-        digest.update(f"{e.text}\t{e.intent}\t{e.sentiment}\n".encode())
+        if e.labelled:
+            digest.update(f"{e.text}\t{e.intent}\t{e.sentiment}\n".encode())
+        else:
+            digest.update(f"{e.text}\n".encode())
     recipe = [config.seed, config.epochs, config.max_steps, config.freeze_embeddings, RECIPE]
     if config.label_smoothing:
         # Only when set, so the versions of models trained without it stay as they were.
@@ -271,8 +312,11 @@ def _version(config: TrainConfig, examples: list[Example]) -> str:
         recipe.append({"layers": config.layers})
     if config.teacher:
         teacher = (config.teacher / "VERSION").read_text().strip()
-        recipe.append(
-            {"teacher": teacher, "t": config.distill_temperature, "w": config.distill_weight}
-        )
+        settings = {"teacher": teacher, "t": config.distill_temperature, "w": config.distill_weight}
+        if config.distill_embedding_weight:
+            settings["embedding"] = config.distill_embedding_weight
+        if config.init_from_teacher:
+            settings["init"] = "teacher"
+        recipe.append(settings)
     digest.update(json.dumps(recipe).encode())
     return f"e5-small-care-{digest.hexdigest()[:10]}"

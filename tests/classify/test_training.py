@@ -288,3 +288,79 @@ def test_the_distillation_loss_is_zero_only_when_the_student_agrees():
     other = _distillation_loss(torch.from_numpy(teacher[::-1].copy()), teacher, 2.0)
     assert float(same) == pytest.approx(0, abs=1e-6)
     assert float(other) > 0.1
+
+
+def test_the_embedding_loss_is_zero_only_when_the_embeddings_agree():
+    from socialcare.classify.train import _embedding_loss
+
+    teacher = np.array([[0.6, 0.8, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    same = _embedding_loss(torch.from_numpy(teacher.copy()), teacher)
+    other = _embedding_loss(torch.from_numpy(teacher[::-1].copy()), teacher)
+    assert float(same) == pytest.approx(0, abs=1e-6)
+    assert float(other) == pytest.approx(1.0, abs=1e-6)  # orthogonal: cosine 0
+
+
+def test_a_student_starts_from_the_teachers_evenly_spaced_layers_and_heads(trained):
+    from socialcare.classify.model import Classifier
+
+    teacher_dir, _ = trained
+    teacher, student = Classifier.load(teacher_dir), Classifier.from_trained(teacher_dir, 1)
+    assert len(student.encoder.encoder.layer) == student.encoder.config.num_hidden_layers == 1
+    # Of the tiny teacher's two layers the last is kept: it feeds the heads.
+    pairs = zip(
+        student.encoder.encoder.layer[0].parameters(),
+        teacher.encoder.encoder.layer[1].parameters(),
+        strict=True,
+    )
+    assert all(torch.equal(a, b) for a, b in pairs)
+    assert torch.equal(student.intent.weight, teacher.intent.weight)
+
+
+def test_unlabelled_texts_are_learned_from_the_teacher_and_enter_the_version(
+    trained, tiny_base, tiny_corpus, tmp_path
+):
+    from socialcare.classify.train import expected_version, training_examples
+
+    teacher, _ = trained
+    unlabelled = tmp_path / "unlabelled"
+    unlabelled.mkdir()
+    dev_text = next(e.text for e in load(tiny_corpus, split="dev"))
+    lines = [
+        {"text": "The courier left my box in the rain", "language": "en"},
+        {"text": dev_text, "language": "en"},  # a dev text: never trained on
+    ]
+    (unlabelled / "en.jsonl").write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+
+    def config(**options):
+        return TrainConfig(
+            base=tiny_base,
+            out=tmp_path / "student",
+            corpus=tiny_corpus,
+            supplement=None,
+            epochs=1,
+            layers=1,
+            teacher=teacher,
+            **options,
+        )
+
+    with_texts = config(unlabelled=unlabelled, distill_embedding_weight=1.0, init_from_teacher=True)
+    examples = training_examples(with_texts)
+    extra = [e for e in examples if not e.labelled]
+    assert [e.text for e in extra] == ["The courier left my box in the rain"]
+    assert len(examples) == len(training_examples(config())) + 1
+    report = train(with_texts)
+    assert report["examples"] == len(examples)
+    assert report["version"] == expected_version(with_texts)
+    # Each setting is part of the version only when set.
+    versions = {
+        expected_version(config()),
+        expected_version(config(unlabelled=unlabelled)),
+        expected_version(config(distill_embedding_weight=1.0)),
+        expected_version(config(init_from_teacher=True)),
+        report["version"],
+    }
+    assert len(versions) == 5
+    with pytest.raises(ValueError, match="teacher"):
+        training_examples(
+            TrainConfig(base=tiny_base, out=tmp_path, corpus=tiny_corpus, unlabelled=unlabelled)
+        )
