@@ -69,6 +69,15 @@ def train_command(
     teacher: Path | None = typer.Option(
         None, help="A trained model directory to distil from (its int8 graph's logits)."
     ),
+    distill_temperature: float = typer.Option(
+        2.0, min=0.1, help="With --teacher: the temperature both distributions are softened at."
+    ),
+    distill_weight: float = typer.Option(
+        0.5,
+        min=0.0,
+        max=1.0,
+        help="With --teacher: the teacher's share of the loss (the labels' is the rest).",
+    ),
     embedding_weight: float = typer.Option(
         0.0,
         min=0.0,
@@ -114,6 +123,8 @@ def train_command(
         label_smoothing=label_smoothing,
         layers=layers,
         teacher=teacher,
+        distill_temperature=distill_temperature,
+        distill_weight=distill_weight,
         distill_embedding_weight=embedding_weight,
         unlabelled=unlabelled,
         init_from_teacher=init_from_teacher,

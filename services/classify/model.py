@@ -13,6 +13,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import BertModel
+from transformers.utils import logging as hf_logging
 
 from socialcare.classify.data import INTENTS, SENTIMENTS
 
@@ -34,8 +35,19 @@ class Classifier(nn.Module):
     @classmethod
     def from_base(cls, base: Path, layers: int | None = None) -> Classifier:
         """The base encoder with fresh heads; ``layers``: keep only its first N layers."""
-        overrides = {"num_hidden_layers": layers} if layers else {}
-        return cls(BertModel.from_pretrained(str(base), add_pooling_layer=False, **overrides))
+        if not layers:
+            return cls(BertModel.from_pretrained(str(base), add_pooling_layer=False))
+        # Leaving the upper layers out is the point: transformers' load report would
+        # list every one of their weights as an unexpected key.
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+        try:
+            encoder = BertModel.from_pretrained(
+                str(base), add_pooling_layer=False, num_hidden_layers=layers
+            )
+        finally:
+            hf_logging.set_verbosity(verbosity)
+        return cls(encoder)
 
     @classmethod
     def from_trained(cls, path: Path, layers: int) -> Classifier:
