@@ -113,29 +113,26 @@ def train_command(
     from socialcare.classify.train import TrainConfig
 
     settings = ClassifySettings()
-    config = TrainConfig(
-        base=base or settings.base_model_dir,
-        out=out or settings.model_dir,
-        epochs=epochs,
-        max_steps=max_steps,
-        seed=seed,
-        freeze_embeddings=not train_embeddings,
-        label_smoothing=label_smoothing,
-        layers=layers,
-        teacher=teacher,
-        distill_temperature=distill_temperature,
-        distill_weight=distill_weight,
-        distill_embedding_weight=embedding_weight,
-        unlabelled=unlabelled,
-        init_from_teacher=init_from_teacher,
-    )
-    if (embedding_weight or unlabelled or init_from_teacher) and teacher is None:
-        typer.secho(
-            "--embedding-weight, --unlabelled and --init-from-teacher need --teacher",
-            fg="red",
-            err=True,
+    try:
+        config = TrainConfig(
+            base=base or settings.base_model_dir,
+            out=out or settings.model_dir,
+            epochs=epochs,
+            max_steps=max_steps,
+            seed=seed,
+            freeze_embeddings=not train_embeddings,
+            label_smoothing=label_smoothing,
+            layers=layers,
+            teacher=teacher,
+            distill_temperature=distill_temperature,
+            distill_weight=distill_weight,
+            distill_embedding_weight=embedding_weight,
+            unlabelled=unlabelled,
+            init_from_teacher=init_from_teacher,
         )
-        raise typer.Exit(2)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
     cache = ModelCache(settings.model_cache_dir)
     if if_stale and _current_model_kept(config, cache):
         return

@@ -104,15 +104,17 @@ class Predictor:
         """The model's raw (intent logits, sentiment logits, embedding) rows of ``texts``,
         in their order: what calibration is fitted on and a student learns from."""
         sequences = token_ids(self.tokenizer, texts)
-        intent = np.zeros((len(texts), len(INTENTS)), dtype=np.float32)
-        sentiment = np.zeros((len(texts), len(SENTIMENTS)), dtype=np.float32)
-        embedding: np.ndarray | None = None
+        order: list[int] = []
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for chunk in batches_by_length([len(s) for s in sequences], self.batch_size):
-            intent[chunk], sentiment[chunk], rows = self._run(*pad([sequences[i] for i in chunk]))
-            if embedding is None:
-                embedding = np.zeros((len(texts), rows.shape[1]), dtype=np.float32)
-            embedding[chunk] = rows
-        return intent, sentiment, embedding if embedding is not None else np.zeros((0, 0))
+            parts.append(self._run(*pad([sequences[i] for i in chunk])))
+            order += chunk
+        if not parts:
+            return np.zeros((0, len(INTENTS))), np.zeros((0, len(SENTIMENTS))), np.zeros((0, 0))
+        # Rows come in batch order; put them back in the order of ``texts``.
+        back = np.argsort(order)
+        intent, sentiment, embedding = (np.concatenate(p)[back] for p in zip(*parts, strict=True))
+        return intent, sentiment, embedding
 
     def predict_stream(self, texts: Iterable[str], chunk: int = 256) -> Iterator[Prediction]:
         buffer: list[str] = []

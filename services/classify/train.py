@@ -80,6 +80,19 @@ class TrainConfig:
     max_steps: int | None = None
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # One check for the library and the CLI: a student setting without its teacher
+        # would otherwise be ignored or fail half-way.
+        if self.teacher is None and (
+            self.unlabelled is not None or self.distill_embedding_weight or self.init_from_teacher
+        ):
+            raise ValueError(
+                "unlabelled texts, the embedding term and a start from the "
+                "teacher's layers need a teacher"
+            )
+        if self.init_from_teacher and self.layers is None:
+            raise ValueError("a student starts from its teacher's layers only with layers set")
+
 
 def _seed(seed: int) -> None:
     random.seed(seed)
@@ -109,9 +122,7 @@ def train(
     ``on_step`` hears of every step, ``on_stage`` of each stage after the training."""
     _seed(config.seed)
     tokenizer = load_tokenizer(config.base, config.max_length)
-    if config.init_from_teacher:
-        if config.teacher is None or config.layers is None:
-            raise ValueError("a student starts from its teacher only with a teacher and layers")
+    if config.init_from_teacher and config.teacher and config.layers:
         model = Classifier.from_trained(config.teacher, config.layers)
     else:
         model = Classifier.from_base(config.base, layers=config.layers)
@@ -120,7 +131,7 @@ def train(
     examples = training_examples(config)
     if not examples:
         raise ValueError(f"no training examples in {config.corpus}")
-    soft = _teacher_logits(config.teacher, examples) if config.teacher else None
+    soft = _teacher_outputs(config.teacher, examples) if config.teacher else None
     started = time.perf_counter()
     losses = _fit(model, tokenizer, examples, config, on_step, soft)
     elapsed = time.perf_counter() - started
@@ -155,8 +166,6 @@ def training_examples(config: TrainConfig) -> list[Example]:
     if config.supplement is not None and config.supplement.is_dir():
         examples += load(config.supplement)
     if config.unlabelled is not None:
-        if config.teacher is None:
-            raise ValueError("unlabelled texts are learned from a teacher: set one")
         # A text of the dev, test or held-out sets is never trained on, labels or not.
         held = {e.text for e in load(config.corpus)} | {e.text for e in load(split="heldout")}
         examples += [e for e in load_unlabelled(config.unlabelled) if e.text not in held]
@@ -166,7 +175,7 @@ def training_examples(config: TrainConfig) -> list[Example]:
 Soft = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
-def _teacher_logits(teacher: Path, examples: list[Example]) -> Soft:
+def _teacher_outputs(teacher: Path, examples: list[Example]) -> Soft:
     """text -> the teacher's (intent logits, sentiment logits, embedding), from the
     graph it serves."""
     texts = sorted({e.text for e in examples})

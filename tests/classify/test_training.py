@@ -361,6 +361,15 @@ def test_unlabelled_texts_are_learned_from_the_teacher_and_enter_the_version(
     }
     assert len(versions) == 5
     with pytest.raises(ValueError, match="teacher"):
-        training_examples(
-            TrainConfig(base=tiny_base, out=tmp_path, corpus=tiny_corpus, unlabelled=unlabelled)
-        )
+        TrainConfig(base=tiny_base, out=tmp_path, corpus=tiny_corpus, unlabelled=unlabelled)
+    with pytest.raises(ValueError, match="layers"):
+        TrainConfig(base=tiny_base, out=tmp_path, teacher=teacher, init_from_teacher=True)
+
+
+def test_the_cli_refuses_student_settings_without_a_teacher(tmp_path):
+    result = CliRunner().invoke(
+        app, ["classify", "train", "--out", str(tmp_path), "--unlabelled", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "need a teacher" in result.output
+    assert not (tmp_path / "VERSION").exists()
