@@ -111,6 +111,19 @@ def test_image_bakes_in_the_model_the_worker_loads():
     assert "classify train" in DOCKERFILE
 
 
+def test_an_image_that_trains_its_model_copies_all_the_data_training_reads():
+    # A missing directory is no error to training (the supplement is optional), it
+    # silently trains another model than the one the image's tag names.
+    from socialcare.classify.train import TrainConfig
+
+    config = TrainConfig(base=REPO, out=REPO)
+    train_stage = DOCKERFILE[DOCKERFILE.index(" AS train") : DOCKERFILE.index(" AS model")]
+    copied = {line.split()[1] for line in train_stage.splitlines() if line.startswith("COPY ")}
+    for directory in (config.corpus, config.supplement):
+        assert directory is not None and directory.is_dir()
+        assert str(directory.relative_to(REPO)) in copied, directory
+
+
 def test_build_context_holds_what_the_dockerfile_copies():
     allowed = {
         line.removeprefix("!").rstrip("/")

@@ -31,6 +31,7 @@ from socialcare.classify.data import (
     Example,
     load,
     load_unlabelled,
+    split_of,
 )
 from socialcare.classify.export import INT8_FILE, export_int8
 from socialcare.classify.model import Classifier
@@ -162,12 +163,15 @@ def train(
 
 
 def training_examples(config: TrainConfig) -> list[Example]:
-    examples = load(config.corpus, split="train")
+    # The whole corpus once: its train split is trained on, and with unlabelled texts
+    # every split's texts are left out of those.
+    corpus = load(config.corpus)
+    examples = [e for e in corpus if split_of(e.text) == "train"]
     if config.supplement is not None and config.supplement.is_dir():
         examples += load(config.supplement)
     if config.unlabelled is not None:
         # A text of the dev, test or held-out sets is never trained on, labels or not.
-        held = {e.text for e in load(config.corpus)} | {e.text for e in load(split="heldout")}
+        held = {e.text for e in corpus} | {e.text for e in load(split="heldout")}
         examples += [e for e in load_unlabelled(config.unlabelled) if e.text not in held]
     return examples
 
