@@ -24,7 +24,13 @@ class ClassifySettings(Settings):
     )
     model_dir: Path = Field(
         Path(".models/socialcare-classifier"),
-        description="The fine-tuned classifier `classify train` writes and the worker loads.",
+        description="The classifier the workers load (`classify prepare` trains or restores "
+        "the served one there: the 6-layer student).",
+    )
+    teacher_model_dir: Path = Field(
+        Path(".models/socialcare-teacher"),
+        description="The 12-layer model the served student is distilled from; "
+        "`classify prepare` trains it first. Only training reads it.",
     )
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "socialcare" / "models",

@@ -295,9 +295,11 @@ def _optimizer(model: Classifier, config: TrainConfig, total: int) -> tuple[Any,
     return optimizer, get_linear_schedule_with_warmup(optimizer, max(1, total // 10), total)
 
 
-def expected_version(config: TrainConfig) -> str:
-    """The version `train` would write for this corpus and configuration."""
-    return _version(config, training_examples(config))
+def expected_version(config: TrainConfig, teacher_version: str | None = None) -> str:
+    """The version `train` would write for this corpus and configuration. A student's
+    depends on its teacher's version: read from the teacher's directory unless given
+    (an image tag is computed before either model is trained)."""
+    return _version(config, training_examples(config), teacher_version)
 
 
 def is_current(config: TrainConfig) -> bool:
@@ -310,7 +312,9 @@ def is_current(config: TrainConfig) -> bool:
     )
 
 
-def _version(config: TrainConfig, examples: list[Example]) -> str:
+def _version(
+    config: TrainConfig, examples: list[Example], teacher_version: str | None = None
+) -> str:
     digest = hashlib.sha256()
     for e in examples:
         if e.labelled:
@@ -324,7 +328,7 @@ def _version(config: TrainConfig, examples: list[Example]) -> str:
     if config.layers:
         recipe.append({"layers": config.layers})
     if config.teacher:
-        teacher = (config.teacher / "VERSION").read_text().strip()
+        teacher = teacher_version or (config.teacher / "VERSION").read_text().strip()
         settings = {"teacher": teacher, "t": config.distill_temperature, "w": config.distill_weight}
         if config.distill_embedding_weight:
             settings["embedding"] = config.distill_embedding_weight

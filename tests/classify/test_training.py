@@ -278,6 +278,10 @@ def test_a_distilled_student_has_its_own_version(trained, tiny_base, tiny_corpus
     plain = TrainConfig(base=tiny_base, out=tmp_path, corpus=tiny_corpus, supplement=None, epochs=1)
     assert report["version"] == expected_version(config)
     assert len({report["version"], expected_version(plain), teacher_report["version"]}) == 3
+    # The teacher's version, given before the teacher is trained, gives the same version;
+    # another teacher gives another.
+    assert expected_version(config, teacher_version=teacher_report["version"]) == report["version"]
+    assert expected_version(config, teacher_version="e5-small-care-0000000000") != report["version"]
 
 
 def test_the_distillation_loss_is_zero_only_when_the_student_agrees():
