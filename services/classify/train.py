@@ -25,6 +25,7 @@ from transformers import get_linear_schedule_with_warmup
 from socialcare.classify.calibrate import CALIBRATION_FILE, calibration_report
 from socialcare.classify.data import (
     CORPUS_DIR,
+    HELDOUT_DIR,
     INTENTS,
     SENTIMENTS,
     SUPPLEMENT_DIR,
@@ -93,6 +94,14 @@ class TrainConfig:
             )
         if self.init_from_teacher and self.layers is None:
             raise ValueError("a student starts from its teacher's layers only with layers set")
+
+    def data_dirs(self) -> list[Path]:
+        """Every directory ``training_examples`` reads: an image that trains its own
+        model must copy them all, since a missing one silently gives another model."""
+        dirs = [self.corpus, self.supplement, self.unlabelled]
+        if self.unlabelled is not None:
+            dirs.append(HELDOUT_DIR)  # its texts are left out of the unlabelled ones
+        return [d for d in dirs if d is not None]
 
 
 def _seed(seed: int) -> None:
@@ -171,7 +180,7 @@ def training_examples(config: TrainConfig) -> list[Example]:
         examples += load(config.supplement)
     if config.unlabelled is not None:
         # A text of the dev, test or held-out sets is never trained on, labels or not.
-        held = {e.text for e in corpus} | {e.text for e in load(split="heldout")}
+        held = {e.text for e in corpus} | {e.text for e in load(HELDOUT_DIR)}
         examples += [e for e in load_unlabelled(config.unlabelled) if e.text not in held]
     return examples
 
@@ -302,13 +311,13 @@ def expected_version(config: TrainConfig, teacher_version: str | None = None) ->
     return _version(config, training_examples(config), teacher_version)
 
 
-def is_current(config: TrainConfig) -> bool:
-    """True when ``config.out`` already holds the model this corpus and config give."""
-    version_file = config.out / "VERSION"
+def holds_version(model_dir: Path, version: str) -> bool:
+    """True when ``model_dir`` already holds the trained model ``version``."""
+    version_file = model_dir / "VERSION"
     return (
-        (config.out / "heads.safetensors").exists()
+        (model_dir / "heads.safetensors").exists()
         and version_file.exists()
-        and (version_file.read_text().strip() == expected_version(config))
+        and version_file.read_text().strip() == version
     )
 
 
