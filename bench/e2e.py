@@ -14,9 +14,13 @@ index), then
    compared with;
 5. counts the CPU each process spent per event of the burst (from /proc).
 
+The automatic acknowledgements are pinned (``--acks``), because the shipped rules send
+one only outside business hours: with them as shipped the same traffic costs more on a
+Sunday than on a Tuesday morning, and runs on different days do not compare.
+
     .venv/bin/socialcare stack up && scripts/model.sh
     .venv/bin/python bench/e2e.py [--burst 3000] [--seconds 40] [--json]
-        [--classify-replicas 2] [--cores ROLE=LIST ...]
+        [--acks none|all|shipped] [--classify-replicas 2] [--cores ROLE=LIST ...]
 
 Scaling runs: ``--cores classify=0 --cores classify=1 --cores ingest=1`` starts the
 first classify replica under ``taskset -c 0``, the second under ``taskset -c 1``
@@ -45,10 +49,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from kafka import TopicPartition
 
 from socialcare import elastic, kafka
 from socialcare.classify.settings import ClassifySettings
+from socialcare.route.config import load_config
 from socialcare.settings import Settings
 from socialcare.topics import CLASSIFIED, RAW, ROUTED
 from socialcare_dev import tracking
@@ -62,6 +68,38 @@ STAGES = (("ingest", RAW.name), ("classify", CLASSIFIED.name), ("route", ROUTED.
 
 
 TICK = os.sysconf("SC_CLK_TCK")
+
+# --acks: which messages get an automatic acknowledgement during the run. Each one is
+# a reply through respond and the platform emulator that comes back as an outbound
+# event and goes through the whole pipeline again.
+ACKS = {
+    "none": "none (the shipped rules without acknowledgement rules)",
+    "all": "every private message, whatever the hour (the shipped rule without its "
+    "business-hours condition)",
+    "shipped": "the shipped rules: private messages outside the business hours of the "
+    "kk, fa, hr and sl queues, so the figures depend on the day and the hour",
+}
+
+
+def routing_file(acks: str, directory: Path) -> Path | None:
+    """The routing rules of the run, written into ``directory``; None: the shipped file."""
+    if acks == "shipped":
+        return None
+    config = load_config()
+    always = {"outside_business_hours": None}
+    rules = [
+        r.model_copy(update={"when": r.when.model_copy(update=always)})
+        for r in config.acknowledgements.rules
+        if acks == "all"
+    ]
+    config = config.model_copy(
+        update={"acknowledgements": config.acknowledgements.model_copy(update={"rules": rules})}
+    )
+    path = directory / "routing.yaml"
+    path.write_text(
+        yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+    )
+    return path
 
 
 def cpu_by_session() -> dict[int, float]:
@@ -258,6 +296,12 @@ def pin_this_process(cores: list[str]) -> None:
                 os.sched_setaffinity(int(task.name), cpus)
 
 
+def outbound(es, alias: str) -> int:
+    """Outbound events (the brand's replies) searchable under ``alias`` now."""
+    es.indices.refresh(index=alias)
+    return es.count(index=alias, query={"term": {"direction": "outbound"}})["count"]
+
+
 def burst_run(args, pipeline, alias: str, es, traffic: Traffic) -> dict[str, Any]:
     """The burst: sustained rate, stage figures and CPU per event of each process."""
     settings = StackSettings()
@@ -265,6 +309,7 @@ def burst_run(args, pipeline, alias: str, es, traffic: Traffic) -> dict[str, Any
     since_ms = int(time.time() * 1000)
     started = time.time()
     cpu_before, own_before = cpu_by_session(), time.process_time()
+    replies_before = outbound(es, alias)
     burst = asyncio.run(send(pipeline.ingest_url, traffic, args.burst, None))
     accepted_in = time.time() - started
     # Polled slowly: the check itself costs Elasticsearch CPU.
@@ -272,6 +317,7 @@ def burst_run(args, pipeline, alias: str, es, traffic: Traffic) -> dict[str, Any
         time.sleep(2)
     cpu_after, own_after = cpu_by_session(), time.process_time()
     wall = time.time() - started
+    replies = outbound(es, alias) - replies_before
     spent = {
         name: cpu_after.get(sid, 0.0) - cpu_before.get(sid, 0.0) for sid, name in names.items()
     }
@@ -283,6 +329,9 @@ def burst_run(args, pipeline, alias: str, es, traffic: Traffic) -> dict[str, Any
         "events": len(burst),
         "ingest_accepted_per_s": round(len(burst) / accepted_in, 1),
         "wall_s": round(wall, 2),
+        # the automatic acknowledgements indexed by then: each one went through the
+        # pipeline as an event of its own
+        "outbound_events": replies,
         "sustained_events_per_s": round(sustained, 1),
         "stages": stage_figures(docs, stage_times(settings, set(burst), since_ms)),
         "cpu_ms_per_event": cpu_per_event(spent, len(burst)),
@@ -328,6 +377,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "settings": {
             "burst": args.burst,
             "paced_seconds": args.seconds,
+            "acks": args.acks,
             "classify_replicas": args.classify_replicas,
             "cores": args.cores,
             "classify_batch_size": classify.classify_batch_size,
@@ -344,7 +394,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "classifier_with_language_per_s": round(with_language, 1),
     }
     replicas = {"classify": args.classify_replicas}
-    with isolated_pipeline(settings, workdir, replicas, args.pins) as (pipeline, alias):
+    rules = routing_file(args.acks, workdir)
+    env = {"SOCIALCARE_ROUTING_CONFIG": str(rules)} if rules else {}
+    with isolated_pipeline(settings, workdir, replicas, args.pins, env) as (pipeline, alias):
         # After the services started: they would inherit this process's CPU list.
         pin_this_process(args.pins.get(LOAD_GENERATOR, []))
         # Warm-up: the first events pay for connections and lazy set-up.
@@ -367,10 +419,12 @@ def print_report(report: dict[str, Any]) -> None:
         report["classifier_with_language_per_s"],
     )
     print("\nwhole pipeline on this machine (all services, Kafka, ES and the load generator)")
+    print(f"automatic acknowledgements: {ACKS[report['settings']['acks']]}")
     print(
         f"burst of {burst['events']}: ingest accepted them at "
         f"{burst['ingest_accepted_per_s']:.0f}/s; sustained webhook -> searchable "
-        f"{sustained:.0f} events/s"
+        f"{sustained:.0f} events/s; {burst['outbound_events']} acknowledgements came back "
+        "as outbound events"
     )
     print(
         f"classifier alone: model {alone:.0f} texts/s, with language identification "
@@ -419,6 +473,14 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--json",
         action="store_true",
         help="print exactly one JSON object on stdout (the tables go to stderr)",
+    )
+    parser.add_argument(
+        "--acks",
+        choices=list(ACKS),
+        default="none",
+        help="which messages get an automatic acknowledgement: "
+        + "; ".join(f"{name}: {text}" for name, text in ACKS.items())
+        + " (default: none)",
     )
     parser.add_argument(
         "--classify-replicas", type=int, default=2, metavar="N", help="classify worker processes"

@@ -33,9 +33,11 @@ def isolated_pipeline(
     workdir: Path,
     replicas: dict[str, int] | None = None,
     cores: Mapping[str, Sequence[str]] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[Pipeline, str]]:
     """(the started pipeline, its index alias); stopped and its index dropped after.
-    ``replicas`` and ``cores`` as for Pipeline (the benchmark's scaling runs)."""
+    ``replicas`` and ``cores`` as for Pipeline (the benchmark's scaling runs); ``env``:
+    more settings for every service (the benchmark's routing file)."""
     run = uuid.uuid4().hex[:8]
     alias = f"e2e-{run}"
     groups = {
@@ -63,7 +65,8 @@ def isolated_pipeline(
             "SOCIALCARE_WORKER_DATA_DIR": str(workdir / "data"),
             "SOCIALCARE_INGEST_API_KEYS": "e2e-ingest-key",
             "SOCIALCARE_CONSUMER_LAG_INTERVAL_SECONDS": "1",
-        },
+        }
+        | dict(env or {}),
         replicas=replicas,
         cores=cores,
     )
