@@ -1,6 +1,8 @@
 """Rules of the care loop that more than one service applies: whether a reply may go
 out now (the search API refuses it before it is queued, the respond service before it
-is sent), and whether the customer it answers has been erased."""
+is sent), whether the customer it answers has been erased, and whether it answers the
+customer (the conversations worker stops the first-response clock, the index worker
+marks the customer's messages answered)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from socialcare.schema import Author, ReplyTarget
+from socialcare.schema import Actor, ActorKind, Author, ReplyTarget
+
+AUTOMATED = frozenset({ActorKind.bot, ActorKind.system})
+# The ``system`` actors of the replies the conversations worker sends.
+ACK_ACTOR = "auto-acknowledgement"
+SURVEY_ACTOR = "csat-survey"
 
 # WhatsApp Cloud API: outside the customer service window only a template may be sent.
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -23,6 +30,14 @@ def reply_refusal(target: ReplyTarget, now: datetime) -> str | None:
     if target.platform == "whatsapp" and now - target.customer_wrote_at > WHATSAPP_WINDOW:
         return WHATSAPP_WINDOW_CLOSED
     return None
+
+
+def answers(actor: Actor, acks_answer: bool) -> bool:
+    """Whether a reply ``actor`` asked for answers the customer: a person's or a help
+    desk's does; an automated one (a bot's, an acknowledgement, a survey) does not,
+    except an acknowledgement where the routing file counts it as a first response
+    (``acks_answer``)."""
+    return actor.kind not in AUTOMATED or (acks_answer and actor.id == ACK_ACTOR)
 
 
 CUSTOMER_ERASED = "the customer asked to be erased"

@@ -93,6 +93,7 @@ def event_mappings(settings: Settings) -> dict[str, Any]:
                     "follower_count": {"type": "long"},
                 }
             },
+            "sent_by": {"properties": {"kind": _KEYWORD, "id": _KEYWORD}},
             "text": {"type": "text", "analyzer": "standard"},
             "attachments": {
                 "properties": {"type": _KEYWORD, "url": {"type": "keyword", "index": False}}

@@ -134,6 +134,22 @@ class Attachment(_Model):
     url: str | None = Field(None, description="Where the platform serves it, when it says.")
 
 
+class ActorKind(StrEnum):
+    agent = "agent"
+    helpdesk = "helpdesk"
+    bot = "bot"
+    system = "system"
+
+
+class Actor(_Model):
+    """Who acted: an agent (the name its API key carries), a help desk or a bot.
+
+    A bot's reply is an automated acknowledgement: a reply, not a first response."""
+
+    kind: ActorKind
+    id: Id
+
+
 class Classification(_Model):
     intent: Intent
     intent_scores: dict[Intent, Score]
@@ -193,6 +209,12 @@ class Event(_Record):
         None,
         description="Null when the platform sent the whole message; otherwise whether its "
         "text and author were fetched yet (docs/ingest.md).",
+    )
+    sent_by: Actor | None = Field(
+        None,
+        description="On a reply the respond service sent: who asked for it (an agent, a "
+        "help desk, a bot, or `system` for the automatic acknowledgements and surveys). "
+        "Null on every other event, a platform's echo of a reply included.",
     )
     classification: Classification | None = None
     routing: Routing | None = None
@@ -276,22 +298,6 @@ class ActionType(StrEnum):
     resolve = "resolve"
     reopen = "reopen"
     note = "note"
-
-
-class ActorKind(StrEnum):
-    agent = "agent"
-    helpdesk = "helpdesk"
-    bot = "bot"
-    system = "system"
-
-
-class Actor(_Model):
-    """Who acted: an agent (the name its API key carries), a help desk or a bot.
-
-    A bot's reply is an automated acknowledgement: a reply, not a first response."""
-
-    kind: ActorKind
-    id: Id
 
 
 class ReplyTarget(_Model):

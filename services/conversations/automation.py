@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, format_time
 
-from socialcare.conversations.state import ACK_ACTOR, SURVEY_ACTOR, FoldOptions, Tracked
+from socialcare.care import ACK_ACTOR, SURVEY_ACTOR
+from socialcare.conversations.state import FoldOptions, Tracked
 from socialcare.route.automation import AckRule, locale_of, template_for
 from socialcare.route.calendar import staffed
 from socialcare.route.config import RoutingConfig

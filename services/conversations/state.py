@@ -40,6 +40,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from socialcare.care import AUTOMATED, SURVEY_ACTOR, answers
 from socialcare.ratings import rating
 from socialcare.schema import (
     UNDETERMINED,
@@ -47,7 +48,6 @@ from socialcare.schema import (
     ActionOutcome,
     ActionResult,
     ActionType,
-    ActorKind,
     Conversation,
     ConversationStatus,
     Direction,
@@ -59,10 +59,6 @@ from socialcare.schema import (
 # Inputs remembered per conversation by id, so a redelivered one is recognized. Each
 # costs about 60 bytes of state; redeliveries come within the last few inputs.
 REMEMBERED_INPUTS = 128
-AUTOMATED = frozenset({ActorKind.bot, ActorKind.system})
-# The ``system`` actors of the replies the conversations worker sends.
-ACK_ACTOR = "auto-acknowledgement"
-SURVEY_ACTOR = "csat-survey"
 
 Input = RoutedEvent | Action | ActionResult
 
@@ -186,7 +182,7 @@ def _result(tracked: Tracked, result: ActionResult, key: str, options: FoldOptio
     if result.type == ActionType.reply and result.outcome == ActionOutcome.done:
         update["last_outbound_at"] = _latest(conversation.last_outbound_at, at)
         actor = result.actor
-        if actor.kind not in AUTOMATED or (options.acks_answer and actor.id == ACK_ACTOR):
+        if answers(actor, options.acks_answer):
             update |= _answered(conversation, at)
         elif result.platform_message_id is not None:
             reply = event_id_for(conversation.platform, result.platform_message_id)

@@ -25,7 +25,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.exceptions import ApiError, ConnectionError, TransportError
 
-from socialcare.index.documents import document_json, is_reply
+from socialcare.index.documents import answers_customer, document_json
 from socialcare.logging import get_logger
 from socialcare.metrics import STAGE_SECONDS
 from socialcare.retry import retry_forever
@@ -75,12 +75,20 @@ def retryable(status: int) -> bool:
 class Indexer:
     """``concurrency``: the bulk requests one write is split into, sent at the same
     time, so Elasticsearch indexes them on as many write threads (one request to a
-    one-shard index is indexed by one thread)."""
+    one-shard index is indexed by one thread). ``acks_answer``: the routing file counts
+    automatic acknowledgements as first responses (`answers_customer`)."""
 
-    def __init__(self, es: AsyncElasticsearch, alias: str, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        es: AsyncElasticsearch,
+        alias: str,
+        concurrency: int = 1,
+        acks_answer: bool = False,
+    ) -> None:
         self.es = es
         self.alias = alias
         self.concurrency = concurrency
+        self.acks_answer = acks_answer
 
     async def index(self, events: list[RoutedEvent]) -> dict[str, str]:
         """Index ``events``; returns event_id -> reason for each document refused.
@@ -93,7 +101,7 @@ class Indexer:
         """
         now = datetime.now(UTC)
         by_id = {e.event_id: e for e in events}
-        replies = [e for e in events if is_reply(e)]
+        replies = [e for e in events if answers_customer(e, self.acks_answer)]
         # A batch with a reply makes its documents searchable at once, so the reply
         # finds the customer messages of this batch and of those just before it
         # (`refresh` on the bulk needs only the write privilege, unlike the refresh
@@ -111,7 +119,14 @@ class Indexer:
                     del rejected[i]
                 upserts = {i: _upsert(self.alias, by_id[i], now) for i in existing}
                 rejected |= await self.write(upserts, refresh)
-        answered = [e for e in replies if e.event_id not in rejected]
+        # A reply stored before is marked again only when it says who sent it (respond's
+        # own event, delivered again): a platform's echo of an automatic acknowledgement
+        # does not say, and must not make it an answer.
+        answered = [
+            e
+            for e in replies
+            if e.event_id not in rejected and (e.event_id not in existing or e.sent_by)
+        ]
         if answered:
             await self._mark_answered(answered)
         return rejected
@@ -261,7 +276,9 @@ def _upsert(index: str, event: RoutedEvent, now: datetime) -> dict[str, Any]:
         "_index": index,
         "_id": event.event_id,
         "retry_on_conflict": 3,
-        "doc": document_json(event, now),  # has no `response`: the stored one stays
+        # Has no `response`: the stored one stays; nor, from a platform's echo of our
+        # reply, a null `sent_by` over the stored sender.
+        "doc": document_json(event, now, exclude={"sent_by"} if event.sent_by is None else None),
         "doc_as_upsert": True,
     }
 

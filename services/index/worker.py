@@ -42,10 +42,17 @@ class BatchIndexer:
     recorded while the bulk ran has meanwhile deleted (they are deleted again)."""
 
     def __init__(
-        self, es, settings: IndexSettings, erasures: ErasureFollower, dlq: faust.TopicT
+        self,
+        es,
+        settings: IndexSettings,
+        erasures: ErasureFollower,
+        dlq: faust.TopicT,
+        acks_answer: bool,
     ) -> None:
         self.es, self.alias, self.erasures, self.dlq = es, settings.index_alias, erasures, dlq
-        self.indexer = Indexer(es, settings.index_alias, settings.index_bulk_concurrency)
+        self.indexer = Indexer(
+            es, settings.index_alias, settings.index_bulk_concurrency, acks_answer
+        )
 
     async def __call__(self, batch: list) -> list[Outgoing]:
         dead, parsed, erased = self._parse(batch)
@@ -91,7 +98,9 @@ def create_worker(settings: IndexSettings | None = None) -> faust.App:
     es = elastic.async_client(settings)
     # Erased customers: nothing of theirs is indexed again (replay, reprocessing).
     erasures = ErasureFollower(settings)
-    index_batch = BatchIndexer(es, settings, erasures, dlq)
+    rules = load_config(settings.routing_config)
+    acks_answer = rules.acknowledgements.counts_as_first_response
+    index_batch = BatchIndexer(es, settings, erasures, dlq, acks_answer)
     batches = partial(
         process_batches,
         service=SERVICE,
@@ -109,7 +118,7 @@ def create_worker(settings: IndexSettings | None = None) -> faust.App:
         Indexer(es, elastic.conversations_alias(settings)),
         erasures,
         dlq,
-        load_config(settings.routing_config).business_hours,
+        rules.business_hours,
     )
 
     @app.agent(bytes_topic(app, CONVERSATIONS))

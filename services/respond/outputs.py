@@ -58,6 +58,7 @@ def outbound_event(action: Action, record: ReplyRecord) -> Event:
         conversation_id=action.conversation_id,
         parent_id=target.platform_message_id,
         author=Author(id=target.brand_account_id),
+        sent_by=action.actor,
         text=action.text or "",
         created_at=record.completed_at,
         received_at=record.completed_at,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from socialcare.care import ACK_ACTOR, SURVEY_ACTOR
 from socialcare.conversations.automation import automate, fold_options
-from socialcare.conversations.state import ACK_ACTOR, SURVEY_ACTOR, Input, Tracked, apply
+from socialcare.conversations.state import Input, Tracked, apply
 from socialcare.route.config import load_config
 from socialcare.schema import Action, ActorKind, ConversationStatus
 from tests.conversations.care_inputs import customer_dm, sent

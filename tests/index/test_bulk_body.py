@@ -45,7 +45,18 @@ def test_an_upsert_carries_the_document_and_its_options():
     assert json.loads(header) == {
         "update": {"_index": "alias", "_id": event.event_id, "retry_on_conflict": 3}
     }
-    assert json.loads(body) == {"doc": document(event), "doc_as_upsert": True}
+    # No sender (a customer message, a platform's echo): the stored one stays.
+    assert json.loads(body) == {
+        "doc": {k: v for k, v in document(event).items() if k != "sent_by"},
+        "doc_as_upsert": True,
+    }
+
+
+def test_an_upsert_of_a_reply_carries_its_sender():
+    event = routed(direction="outbound", sent_by={"kind": "agent", "id": "ana"})
+    _, body = _ndjson(_upsert("alias", event, NOW))
+    assert json.loads(body)["doc"] == document(event)
+    assert json.loads(body)["doc"]["sent_by"] == {"kind": "agent", "id": "ana"}
 
 
 def test_a_delete_has_no_body_and_a_partial_update_its_fields():

@@ -19,6 +19,8 @@ def test_the_sent_reply_is_an_outbound_event_answering_the_customer():
     assert event.event_id == "messenger:m_out"
     assert event.direction is Direction.outbound
     assert (event.parent_id, event.author.id, event.text) == ("m_in", "1001", action.text)
+    # who asked for it: the index worker tells an agent's answer from an acknowledgement
+    assert event.sent_by == action.actor
     assert result(action, SENT).platform_message_id == "m_out"
 
 

@@ -4,7 +4,9 @@ import uuid
 import pytest
 
 from socialcare import elastic
+from socialcare.care import ACK_ACTOR
 from socialcare.index.indexer import Indexer
+from socialcare.schema import Actor, ActorKind
 from tests.support.search_index import EVENTS, ROWS, drop_index, index_events, routed
 
 pytestmark = pytest.mark.integration
@@ -88,6 +90,55 @@ def test_reindexing_an_answered_message_keeps_its_answer(fresh_index):
     again = stored(fresh_index, inbound.event_id)
     assert again["response"] == answer
     assert again["text"] == replayed.text  # the event's own fields are rewritten
+
+
+ACK = Actor(kind=ActorKind.system, id=ACK_ACTOR)
+AGENT_ACTOR = Actor(kind=ActorKind.agent, id="ana")
+
+
+def sent(reply, actor: Actor | None, message_id: str | None = None):
+    """The brand's reply ``reply`` as the respond service publishes it for ``actor``
+    (None: as the platform's echo shows it), under another message id if given."""
+    update: dict = {"sent_by": actor}
+    if message_id is not None:
+        update |= {"platform_message_id": message_id, "event_id": f"twitter:{message_id}"}
+    return reply.model_copy(update=update)
+
+
+def test_an_automatic_acknowledgement_leaves_the_message_unanswered(fresh_index):
+    inbound, reply = EVENTS[0], EVENTS[1]
+    assert index_events(fresh_index, [inbound, sent(reply, ACK)]) == {}
+    assert stored(fresh_index, inbound.event_id).get("response") is None
+    assert stored(fresh_index, reply.event_id)["sent_by"] == {"kind": "system", "id": ACK_ACTOR}
+
+    # The platform's echo of the acknowledgement says nothing of who sent it: it is
+    # neither taken for an answer nor allowed to erase the sender.
+    assert index_events(fresh_index, [sent(reply, None)]) == {}
+    assert stored(fresh_index, inbound.event_id).get("response") is None
+    assert stored(fresh_index, reply.event_id)["sent_by"] == {"kind": "system", "id": ACK_ACTOR}
+
+    # An agent's reply after it is the answer.
+    assert index_events(fresh_index, [sent(reply, AGENT_ACTOR, "agent-answer")]) == {}
+    answer = stored(fresh_index, inbound.event_id)["response"]
+    assert answer["answered_at"] == reply.created_at.isoformat()
+
+
+def test_an_acknowledgement_answers_where_the_rules_count_it(fresh_index):
+    inbound, reply = EVENTS[0], EVENTS[1]
+    assert index_events(fresh_index, [inbound, sent(reply, ACK)], acks_answer=True) == {}
+    answer = stored(fresh_index, inbound.event_id)["response"]
+    assert answer["answered_at"] == reply.created_at.isoformat()
+
+
+def test_a_reply_written_on_the_platform_answers_the_customer(fresh_index):
+    """No sender: a reply the brand wrote in the platform's own tools, seen through
+    its echo, delivered twice."""
+    inbound, reply = EVENTS[0], EVENTS[1]
+    assert index_events(fresh_index, [inbound, sent(reply, None)]) == {}
+    assert index_events(fresh_index, [sent(reply, None)]) == {}
+    answer = stored(fresh_index, inbound.event_id)["response"]
+    assert answer["answered_at"] == reply.created_at.isoformat()
+    assert stored(fresh_index, reply.event_id)["sent_by"] is None
 
 
 def test_a_reply_is_recorded_without_the_refresh_api(fresh_index):

@@ -156,11 +156,12 @@ def drop_index(settings: SearchSettings) -> None:
     drop_indices(settings, settings.index_alias)
 
 
-def index_events(settings: SearchSettings, events) -> dict[str, str]:
+def index_events(settings: SearchSettings, events, acks_answer: bool = False) -> dict[str, str]:
     async def run() -> dict[str, str]:
         es = elastic.async_client(settings)
         try:
-            rejected = await Indexer(es, settings.index_alias).index(list(events))
+            indexer = Indexer(es, settings.index_alias, acks_answer=acks_answer)
+            rejected = await indexer.index(list(events))
             await es.indices.refresh(index=settings.index_alias)
             return rejected
         finally:
