@@ -125,7 +125,7 @@ class Indexer:
         answered = [
             e
             for e in replies
-            if e.event_id not in rejected and (e.event_id not in existing or e.sent_by)
+            if e.event_id not in rejected and (e.event_id not in existing or e.sent_by is not None)
         ]
         if answered:
             await self._mark_answered(answered)
