@@ -35,18 +35,21 @@ class TopicTail:
         timeout: float = 60.0,
         settle: float = 1.0,
         match: Callable[[Any], bool] | None = None,
+        until: Callable[[list], bool] | None = None,
     ) -> list:
         """Records since the start (only those ``match`` accepts), waiting until
-        ``expect`` arrived, then ``settle`` seconds more so that anything extra (a
-        duplicate) would be seen too. Other traffic on the topics is skipped."""
+        ``expect`` arrived (or until ``until`` accepts the records so far), then
+        ``settle`` seconds more so that anything extra (a duplicate) would be seen too.
+        Other traffic on the topics is skipped."""
         keep = match or (lambda _: True)
+        done = until or (lambda records: len(records) >= expect)
 
         def poll(ms: int) -> None:
             for batch in self.consumer.poll(timeout_ms=ms).values():
                 self.records.extend(r for r in batch if keep(r))
 
         deadline = time.monotonic() + timeout
-        while len(self.records) < expect and time.monotonic() < deadline:
+        while not done(self.records) and time.monotonic() < deadline:
             poll(300)
         settle_until = time.monotonic() + settle
         while time.monotonic() < settle_until:
