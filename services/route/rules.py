@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from socialcare.care import AUTOMATED, SURVEY_ACTOR, answers
+from socialcare.ratings import rating
 from socialcare.route.calendar import due_at
 from socialcare.route.config import BusinessHours, Condition, PriorityRule, RoutingConfig
 from socialcare.schema import UNDETERMINED, ClassifiedEvent, Direction, Kind, Priority, Routing
@@ -54,6 +56,12 @@ class ConversationState(BaseModel):
     first_response_due_at: datetime | None = None
     first_response_at: datetime | None = None
     last_outbound_at: datetime | None = None
+    # When a satisfaction survey went out, until the customer's next message: a rating
+    # then answers the survey, and needs no answer itself.
+    survey_sent_at: datetime | None = None
+    # The customer's language (their latest message's; the queue's when undetermined),
+    # in which a survey answer's number words are read, as the conversations worker does.
+    customer_language: str | None = None
     # The router's clock when this state last changed: idle expiry runs from it.
     updated_at: datetime | None = None
 
@@ -110,6 +118,8 @@ def route(
         return Decision(seen.routing, state, trace, repeat=True)
     if event.direction == Direction.outbound:
         return _outbound(event, config, state, now, trace)
+    if state is not None and (score := _survey_answer(event, config, state)) is not None:
+        return _survey_answered(event, config, state, score, now, trace)
 
     rule, priority = _priority(event, config, _recent_contacts(event, config, state), trace)
     waiting = state is not None and state.awaiting_since is not None
@@ -147,6 +157,57 @@ def route(
         contacts=_remember(event, routing, state, config),
         awaiting_since=state.awaiting_since if waiting else event.created_at,
         first_response_due_at=due,
+        survey_sent_at=None,
+        customer_language=_customer_language(event, language_queue),
+    )
+
+
+def _customer_language(event: ClassifiedEvent, language_queue: str) -> str:
+    language = event.classification.language
+    return language_queue if language == UNDETERMINED else language
+
+
+def _survey_answer(
+    event: ClassifiedEvent, config: RoutingConfig, state: ConversationState
+) -> int | None:
+    """The rating a customer message gives, if it is the first message after a survey,
+    within the survey's window (the conversations worker records it as the CSAT)."""
+    sent = state.survey_sent_at
+    window = timedelta(minutes=config.surveys.window_minutes)
+    if sent is None or not sent <= event.created_at <= sent + window:
+        return None
+    return rating(event.text, state.customer_language or state.language_queue)
+
+
+def _survey_answered(
+    event: ClassifiedEvent,
+    config: RoutingConfig,
+    state: ConversationState,
+    score: int,
+    now: datetime,
+    trace: list[str],
+) -> Decision:
+    """A survey's answer: in the conversation's queue with nothing due, so it neither
+    asks an agent for a reply nor shows as a breached deadline."""
+    trace.append(
+        f"survey: a rating ({score}) answers the survey sent at "
+        f"{state.survey_sent_at.isoformat() if state.survey_sent_at else '?'}; nothing is due"
+    )
+    routing = _routing(
+        state.language_queue,
+        state.skill,
+        state.priority,
+        None,
+        state.needs_translation,
+        "survey/answer",
+        now,
+    )
+    return _decision(
+        routing,
+        state,
+        trace,
+        survey_sent_at=None,
+        contacts=_remember(event, routing, state, config),
     )
 
 
@@ -200,17 +261,36 @@ def _outbound(
     else:
         language_queue, skill = state.language_queue, state.skill
         needs_translation, priority = state.needs_translation, state.priority
-    trace.append("outbound: the brand answered; the first-response clock stops")
     routing = _routing(
         language_queue, skill, priority, None, needs_translation, "outbound/reply", now
     )
+    sender = event.sent_by
+    clock: dict[str, object]
+    if sender is None or answers(sender, config.acknowledgements.counts_as_first_response):
+        # A person's reply, or one written in the platform's own tools (its echo).
+        trace.append("outbound: the brand answered; the first-response clock stops")
+        clock = {
+            "awaiting_since": None,
+            "first_response_due_at": None,
+            "first_response_at": (state.first_response_at if state else None) or event.created_at,
+        }
+    elif sender.kind in AUTOMATED and sender.id == SURVEY_ACTOR:
+        # Surveys go out when a conversation is resolved: nothing is awaited any more,
+        # and the customer's next message may be its answer.
+        trace.append("outbound: a satisfaction survey; the conversation was resolved")
+        clock = {
+            "awaiting_since": None,
+            "first_response_due_at": None,
+            "survey_sent_at": event.created_at,
+        }
+    else:
+        trace.append(f"outbound: automated ({sender.id}), not an answer; the clock runs on")
+        clock = {}
     return _decision(
         routing,
         state,
         trace,
-        awaiting_since=None,
-        first_response_due_at=None,
-        first_response_at=(state.first_response_at if state else None) or event.created_at,
+        **clock,
         last_outbound_at=event.created_at,
         contacts=_remember(event, routing, state, config),
     )
