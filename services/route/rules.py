@@ -190,8 +190,7 @@ def _survey_answered(
     """A survey's answer: in the conversation's queue with nothing due, so it neither
     asks an agent for a reply nor shows as a breached deadline."""
     trace.append(
-        f"survey: a rating ({score}) answers the survey sent at "
-        f"{state.survey_sent_at.isoformat() if state.survey_sent_at else '?'}; nothing is due"
+        f"survey: the first message since the survey is a rating ({score}); nothing is due"
     )
     routing = _routing(
         state.language_queue,
