@@ -18,6 +18,7 @@ from socialcare.topics import CONVERSATIONS, DLQ, ROUTED
 from tests.conversations.inputs import action, inbound, outbound, result
 from tests.conversations.worker_process import conversations_worker, publish
 from tests.support.kafka_tail import TopicTail
+from tests.support.worker_process import SHORT_SESSION
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ OPEN, WAITING, RESOLVED = (
 
 @pytest.fixture
 def worker(stack, settings, tmp_path):
-    process, _ = conversations_worker(settings, tmp_path, "state")
+    process, _ = conversations_worker(settings, tmp_path, "state", **SHORT_SESSION)
     process.start()
     yield process
     process.stop()
@@ -87,7 +88,9 @@ def test_a_conversations_life_repeats_and_a_crash(worker, settings):
             action("resolve-1", "resolve", at(3), conversation),
             result("reply-1", at(2), conversation),
         )
-        assert len(states.after(5, settle=5.0)) == 4
+        # Ten seconds for anything extra to show (the redeliveries take milliseconds);
+        # waiting for a fifth state would spend the whole read timeout.
+        assert len(states.after(4, settle=10.0)) == 4
 
         # A crash: the state comes back from the changelog.
         worker.kill()

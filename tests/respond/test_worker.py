@@ -17,6 +17,7 @@ from tests.support.respond_worker import (
     reply,
     respond_worker,
 )
+from tests.support.worker_process import SHORT_SESSION
 
 pytestmark = pytest.mark.integration
 
@@ -178,6 +179,7 @@ def test_a_worker_killed_between_send_and_publish_sends_once_and_publishes_after
         "crash",
         emulator,
         SOCIALCARE_TEST_HOOK_RESPOND_EXIT_AFTER_RECORD="1",
+        **SHORT_SESSION,
     )
     action = reply("messenger", Kind.dm, "m_cust9")
     tail, keys = outputs(settings, [action])
@@ -187,14 +189,15 @@ def test_a_worker_killed_between_send_and_publish_sends_once_and_publishes_after
         crashing.child.wait(timeout=60)  # it exits right after recording the outcome
         assert len(emulator_calls(emulator, action.text)) == 1
         assert not tail.read_to_end(match=lambda r: r.key in keys)  # nothing published
-        restarted, _ = respond_worker(settings, workdir, "crash-restarted", emulator, group)
+        restarted, _ = respond_worker(
+            settings, workdir, "crash-restarted", emulator, group, **SHORT_SESSION
+        )
         restarted.start()
         try:
-            # The restarted worker gets the partition only once the dead member's
-            # session expires (faust's default is 60 s), and a replay may publish the
-            # outbound event twice before the result: wait for both topics, not for
-            # any two records.
-            records = read(tail, keys, 2, timeout=180.0, until=one_of_each_topic)
+            # The restarted worker gets the partition once the dead member's session
+            # expires, and a replay may publish the outbound event twice before the
+            # result: wait for both topics, not for any two records.
+            records = read(tail, keys, 2, timeout=120.0, until=one_of_each_topic)
         finally:
             restarted.stop()
     finally:

@@ -6,6 +6,11 @@ from pathlib import Path
 
 from socialcare_dev.pipeline import ServiceProcess, free_port
 
+# faust's settings from the environment, for a test that kills a worker and starts
+# another in its group: the killed member is dropped after 6 s (the broker's minimum)
+# rather than faust's default 60 s, which is as long as the tests wait for output.
+SHORT_SESSION = {"BROKER_SESSION_TIMEOUT": "6", "BROKER_HEARTBEAT_INTERVAL": "1"}
+
 
 def worker_process(
     role: str, group: str, workdir: Path, name: str, env: dict[str, str]
