@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -123,6 +124,12 @@ def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
         # the 80 messages, the customers' follow-ups and the brand's replies
         indexed = es.count(index=own_names["SOCIALCARE_INDEX_ALIAS"])["count"]
         assert indexed >= 80 + figures["follow_ups"] + figures["answered"]["agent_or_helpdesk"]
+        # The router took the same messages for survey answers as the conversations
+        # worker did (each comes after its survey on the conversation's partition):
+        # routed with nothing due, so none asks for a reply or shows as breached.
+        answers = survey_answers(es, own_names["SOCIALCARE_INDEX_ALIAS"], figures["csat_answers"])
+        assert len(answers) == figures["csat_answers"] > 0
+        assert [a for a in answers if a["routing"].get("first_response_due_at")] == []
     finally:
         es.close()
     admin = kafka.admin_client(settings)
@@ -132,3 +139,20 @@ def test_demo_sends_signed_traffic_through_every_service_and_prints_the_summary(
             assert admin.list_group_offsets({group: None})[group], f"{group} committed nothing"
     finally:
         admin.close()
+
+
+def survey_answers(es, alias: str, expect: int, timeout: float = 30.0) -> list[dict]:
+    """The indexed events the router routed as survey answers, once ``expect`` are
+    searchable (or ``timeout`` passed): the index worker may still be writing them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        es.indices.refresh(index=alias)
+        hits = es.search(
+            index=alias,
+            query={"term": {"routing.rule": "survey/answer"}},
+            source=["routing", "text"],
+            size=500,
+        )["hits"]["hits"]
+        if len(hits) >= expect or time.monotonic() > deadline:
+            return [h["_source"] for h in hits]
+        time.sleep(1)
