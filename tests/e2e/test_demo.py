@@ -150,7 +150,7 @@ def survey_answers(es, alias: str, expect: int, timeout: float = 30.0) -> list[d
         hits = es.search(
             index=alias,
             query={"term": {"routing.rule": "survey/answer"}},
-            source=["routing", "text"],
+            source=["routing"],
             size=500,
         )["hits"]["hits"]
         if len(hits) >= expect or time.monotonic() > deadline:

@@ -22,9 +22,8 @@ def outbound(n, at, actor_id=None, kind=ActorKind.system):
 def resolved_with_survey(survey_at=NOW + 30 * MINUTE):
     """A conversation an agent answered, then resolved: the survey went out."""
     first = route(classified(1), CONFIG, None, NOW)
-    answered = route(
-        outbound(2, NOW + 10 * MINUTE, "maria", ActorKind.agent), CONFIG, first.state, NOW
-    )
+    reply_at = NOW + 10 * MINUTE
+    answered = route(outbound(2, reply_at, "maria", ActorKind.agent), CONFIG, first.state, reply_at)
     return route(outbound(3, survey_at, SURVEY_ACTOR), CONFIG, answered.state, survey_at)
 
 
