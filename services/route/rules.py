@@ -32,6 +32,8 @@ class Contact(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     created_at: datetime
+    # A customer's message the repeated-contact rules count: not the brand's replies,
+    # nor a customer's answer to a satisfaction survey.
     inbound: bool = True
     # The decision it got, given again when it is redelivered. None only for contacts
     # carried over from state written before event ids were kept.
@@ -206,7 +208,7 @@ def _survey_answered(
         state,
         trace,
         survey_sent_at=None,
-        contacts=_remember(event, routing, state, config),
+        contacts=_remember(event, routing, state, config, contact=False),
     )
 
 
@@ -330,14 +332,20 @@ def _decision(
 
 
 def _remember(
-    event: ClassifiedEvent, routing: Routing, state: ConversationState | None, config: RoutingConfig
+    event: ClassifiedEvent,
+    routing: Routing,
+    state: ConversationState | None,
+    config: RoutingConfig,
+    *,
+    contact: bool = True,
 ) -> dict[str, Contact]:
-    """The contacts with this event added: the newest by created_at, bounded, but never
+    """The contacts with this event added (counted by the repeated-contact rules if it
+    is the customer's and ``contact``): the newest by created_at, bounded, but never
     fewer than the largest number of contacts a rule counts."""
     contacts = dict(state.contacts) if state else {}
     contacts[event.event_id] = Contact(
         created_at=event.created_at,
-        inbound=event.direction == Direction.inbound,
+        inbound=contact and event.direction == Direction.inbound,
         routing=routing,
     )
     keep = max([REMEMBERED_EVENTS, *(r.when.min_contacts or 0 for r in config.priority.rules)])

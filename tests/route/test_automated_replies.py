@@ -113,3 +113,17 @@ def test_a_rating_without_a_survey_is_a_message():
     thumbs = route(classified(2, text="👍", created=at), CONFIG, first.state, at)
     assert thumbs.routing.rule != "survey/answer"
     assert thumbs.routing.first_response_due_at is not None
+
+
+def test_a_survey_answer_is_not_counted_as_a_repeated_contact():
+    # The shipped rules raise a third contact within a day to P2 ("repeated-contact").
+    survey = resolved_with_survey()
+    rated_at, again_at = NOW + 40 * MINUTE, NOW + 45 * MINUTE
+    rated = route(classified(4, text="5", created=rated_at), CONFIG, survey.state, rated_at)
+    again = route(classified(5, created=again_at), CONFIG, rated.state, again_at)
+    assert "repeated-contact" not in again.routing.rule  # two contacts: the first and this
+    # The same three messages without the survey: the third is a repeated contact.
+    first = route(classified(1), CONFIG, None, NOW)
+    second = route(classified(4, text="5", created=rated_at), CONFIG, first.state, rated_at)
+    third = route(classified(5, created=again_at), CONFIG, second.state, again_at)
+    assert "repeated-contact" in third.routing.rule
