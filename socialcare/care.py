@@ -2,7 +2,8 @@
 out now (the search API refuses it before it is queued, the respond service before it
 is sent), whether the customer it answers has been erased, and whether it answers the
 customer (the conversations worker stops the first-response clock, the index worker
-marks the customer's messages answered)."""
+marks the customer's messages answered, the router stops its deadline clock), and
+what the router and the conversations worker both read a survey's answer by."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from socialcare.schema import Actor, ActorKind, Author, ReplyTarget
+from socialcare.schema import UNDETERMINED, Actor, ActorKind, Author, ReplyTarget
 
 AUTOMATED = frozenset({ActorKind.bot, ActorKind.system})
 # The ``system`` actors of the replies the conversations worker sends.
@@ -38,6 +39,18 @@ def answers(actor: Actor, acks_answer: bool) -> bool:
     except an acknowledgement where the routing file counts it as a first response
     (``acks_answer``)."""
     return actor.kind not in AUTOMATED or (acks_answer and actor.id == ACK_ACTOR)
+
+
+def is_survey(actor: Actor) -> bool:
+    """Whether a reply ``actor`` asked for is the satisfaction survey (which opens the
+    window in which the customer's rating answers it)."""
+    return actor.kind in AUTOMATED and actor.id == SURVEY_ACTOR
+
+
+def customer_language(detected: str, language_queue: str) -> str:
+    """The customer's language: the detected one, the queue's when the classifier could
+    not tell (what a survey answer's number words are read in)."""
+    return language_queue if detected == UNDETERMINED else detected
 
 
 CUSTOMER_ERASED = "the customer asked to be erased"

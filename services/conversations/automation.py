@@ -41,7 +41,7 @@ from socialcare.topics import QUEUE_PREFIX
 def fold_options(config: RoutingConfig) -> FoldOptions:
     return FoldOptions(
         acks_answer=config.acknowledgements.counts_as_first_response,
-        survey_window=timedelta(minutes=config.surveys.window_minutes),
+        survey_window=config.surveys.window,
     )
 
 
@@ -101,7 +101,7 @@ def survey(
         return None
     if _public(c) and not surveys.public:
         return None
-    if now - c.resolved_at > timedelta(minutes=surveys.window_minutes):
+    if now - c.resolved_at > surveys.window:
         return None
     _, text = template_for(surveys.templates, c.language, config.languages.fallback)
     return _reply(c, SURVEY_ACTOR, "survey", c.resolved_at, text, now)

@@ -40,10 +40,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from socialcare.care import AUTOMATED, SURVEY_ACTOR, answers
+from socialcare.care import answers, customer_language, is_survey
 from socialcare.ratings import rating
 from socialcare.schema import (
-    UNDETERMINED,
     Action,
     ActionOutcome,
     ActionResult,
@@ -187,7 +186,7 @@ def _result(tracked: Tracked, result: ActionResult, key: str, options: FoldOptio
         elif result.platform_message_id is not None:
             reply = event_id_for(conversation.platform, result.platform_message_id)
             keys.append(f"automated:{reply}")
-        if actor.kind in AUTOMATED and actor.id == SURVEY_ACTOR:
+        if is_survey(actor):
             update["survey_sent_at"] = at
     return _remember(tracked, conversation.model_copy(update=update), *keys)
 
@@ -323,6 +322,4 @@ def _about(event: RoutedEvent, known: str | None = None) -> dict[str, Any]:
 
 
 def _language(event: RoutedEvent) -> str:
-    """The customer's language; the queue's when the classifier could not tell."""
-    language = event.classification.language
-    return event.routing.language_queue if language == UNDETERMINED else language
+    return customer_language(event.classification.language, event.routing.language_queue)

@@ -5,6 +5,7 @@ every key is documented in docs/routing.md."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from string import Formatter
 
 from babel import Locale, UnknownLocaleError
@@ -76,6 +77,12 @@ class Surveys(Strict):
     public: bool = False
     window_minutes: Minutes = 1440
     templates: dict[Language, str] = Field(default_factory=dict)
+
+    @property
+    def window(self) -> timedelta:
+        """How long after the resolution a survey is sent, and after the survey an
+        answer counts."""
+        return timedelta(minutes=self.window_minutes)
 
     @field_validator("templates")
     @classmethod

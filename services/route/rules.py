@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from socialcare.care import AUTOMATED, SURVEY_ACTOR, answers
+from socialcare.care import answers, customer_language, is_survey
 from socialcare.ratings import rating
 from socialcare.route.calendar import due_at
 from socialcare.route.config import BusinessHours, Condition, PriorityRule, RoutingConfig
@@ -160,13 +160,8 @@ def route(
         awaiting_since=state.awaiting_since if waiting else event.created_at,
         first_response_due_at=due,
         survey_sent_at=None,
-        customer_language=_customer_language(event, language_queue),
+        customer_language=customer_language(event.classification.language, language_queue),
     )
-
-
-def _customer_language(event: ClassifiedEvent, language_queue: str) -> str:
-    language = event.classification.language
-    return language_queue if language == UNDETERMINED else language
 
 
 def _survey_answer(
@@ -175,8 +170,7 @@ def _survey_answer(
     """The rating a customer message gives, if it is the first message after a survey,
     within the survey's window (the conversations worker records it as the CSAT)."""
     sent = state.survey_sent_at
-    window = timedelta(minutes=config.surveys.window_minutes)
-    if sent is None or not sent <= event.created_at <= sent + window:
+    if sent is None or not sent <= event.created_at <= sent + config.surveys.window:
         return None
     return rating(event.text, state.customer_language or state.language_queue)
 
@@ -275,7 +269,7 @@ def _outbound(
             "first_response_due_at": None,
             "first_response_at": (state.first_response_at if state else None) or event.created_at,
         }
-    elif sender.kind in AUTOMATED and sender.id == SURVEY_ACTOR:
+    elif is_survey(sender):
         # Surveys go out when a conversation is resolved: nothing is awaited any more,
         # and the customer's next message may be its answer.
         trace.append("outbound: a satisfaction survey; the conversation was resolved")
